@@ -27,7 +27,13 @@ unsigned dtypeBits(Dtype dtype);
 // True for the dtypes readF32() decodes: F32, F16, BF16, F8_E4M3, F8_E5M2 (and F64).
 bool dtypeDecodable(Dtype dtype);
 
+// True for the dtypes the writer can encode from f32: F32, F16, BF16.
+bool dtypeEncodable(Dtype dtype);
+
 // mergekit/torch dtype names used in recipes and config.json: "float32", "bfloat16"…
 std::string_view torchDtypeName(Dtype dtype);
+// The inverse of torchDtypeName(); also accepts "torch.bfloat16" and the aliases "float",
+// "half", "double", "fp32", "fp16", "bf16". Returns nullopt for anything else.
+std::optional<Dtype> parseTorchDtype(std::string_view name);
 
 } // namespace basin

@@ -65,11 +65,19 @@ public:
     // Decodes a tensor to f32 into out (out.size() == numel). Errors: UnsupportedDtype
     // (names dtype and tensor), IoError when the mapping cannot be read.
     Result<void> readF32(const TensorInfo &tensor, std::span<float> out) const;
+    // Decodes elements [firstElement, firstElement + out.size()) of the tensor (flat,
+    // row-major), for chunked passes over large tensors. Errors as above, plus
+    // InvalidArgument when the range is outside the tensor.
+    Result<void> readF32(const TensorInfo &tensor, std::uint64_t firstElement,
+                         std::span<float> out) const;
     // Copies the raw little-endian bytes (out.size() == byteSize).
     Result<void> readRaw(const TensorInfo &tensor, std::span<std::byte> out) const;
     // Tells the kernel the tensor's pages are no longer needed (madvise DONTNEED), so
     // streaming a model larger than RAM keeps memory bounded.
     void release(const TensorInfo &tensor) const;
+    // Asks the kernel to start reading the tensor's pages (madvise WILLNEED); a prefetch
+    // thread calls this one tensor ahead.
+    void prefetch(const TensorInfo &tensor) const;
 
     struct Impl;
 

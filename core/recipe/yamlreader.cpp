@@ -644,6 +644,38 @@ Result<void> Reader::seed(const YAML::Node &node)
     return {};
 }
 
+namespace {
+// Discards every event: used only to count documents.
+class IgnoreEvents : public YAML::EventHandler {
+public:
+    void OnDocumentStart(const YAML::Mark &) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark &, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark &, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark &, const std::string &, YAML::anchor_t,
+                  const std::string &) override {}
+    void OnSequenceStart(const YAML::Mark &, const std::string &, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark &, const std::string &, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+// Number of YAML documents in text, counting no further than cap. Throws YAML::Exception
+// on a syntax error, like YAML::Load.
+int countYamlDocuments(std::string_view text, int cap)
+{
+    std::istringstream stream{std::string(text)};
+    YAML::Parser parser(stream);
+    IgnoreEvents ignore;
+    int count = 0;
+    while (count < cap && parser.HandleNextDocument(ignore))
+        ++count;
+    return count;
+}
+} // namespace
+
 Result<Recipe> Reader::read(std::string_view text)
 {
     if (text.size() > kMaxRecipeBytes) {
@@ -653,7 +685,12 @@ Result<Recipe> Reader::read(std::string_view text)
     }
     std::vector<YAML::Node> documents;
     try {
-        documents = YAML::LoadAll(std::string(text));
+        // yaml-cpp 0.7's LoadAll() can loop forever on some malformed inputs (found by
+        // fuzz_recipe, issue 10): count documents with a capped event loop, then load one.
+        if (countYamlDocuments(text, 2) > 1)
+            return fail(SourceLoc{}, ErrorCode::RecipeSyntax,
+                        "the recipe holds several YAML documents");
+        documents.push_back(YAML::Load(std::string(text)));
     } catch (const YAML::Exception &error) {
         const SourceLoc loc = error.mark.is_null()
                                   ? SourceLoc{}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "engine/floatbuffer.h"
+
+namespace basin::engine {
+
+namespace {
+std::uint64_t bytesOf(std::uint64_t floats)
+{
+    return floats * sizeof(float);
+}
+} // namespace
+
+FloatBuffer::FloatBuffer(std::uint64_t capacity)
+    : m_data(std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(capacity))),
+      m_capacity(capacity)
+{
+}
+
+void BufferPool::trim(std::uint64_t extra)
+{
+    while (!m_idle.empty() && m_idleBytes + m_inUseBytes + extra > m_limit) {
+        m_idleBytes -= bytesOf(m_idle.front().capacity());
+        m_idle.erase(m_idle.begin());
+    }
+}
+
+FloatBuffer BufferPool::acquire(std::uint64_t count)
+{
+    std::unique_lock lock(m_mutex);
+    std::size_t best = m_idle.size();
+    for (std::size_t i = 0; i < m_idle.size(); ++i) {
+        if (m_idle[i].capacity() >= count &&
+            (best == m_idle.size() || m_idle[i].capacity() < m_idle[best].capacity()))
+            best = i;
+    }
+    // A buffer far larger than needed would pin memory the smaller tensor does not use.
+    if (best < m_idle.size() && m_idle[best].capacity() <= 2 * count + (1u << 16)) {
+        FloatBuffer buffer = std::move(m_idle[best]);
+        m_idle.erase(m_idle.begin() + static_cast<std::ptrdiff_t>(best));
+        m_idleBytes -= bytesOf(buffer.capacity());
+        m_inUseBytes += bytesOf(buffer.capacity());
+        return buffer;
+    }
+    trim(bytesOf(count));
+    m_inUseBytes += bytesOf(count);
+    lock.unlock();
+    try {
+        return FloatBuffer(count);
+    } catch (...) {
+        const std::lock_guard relock(m_mutex);
+        m_inUseBytes -= bytesOf(count);
+        throw;
+    }
+}
+
+void BufferPool::recycle(FloatBuffer buffer)
+{
+    if (buffer.empty())
+        return;
+    const std::lock_guard lock(m_mutex);
+    m_inUseBytes -= bytesOf(buffer.capacity());
+    m_idle.push_back(std::move(buffer));
+    m_idleBytes += bytesOf(m_idle.back().capacity());
+    trim(0);
+}
+
+std::uint64_t BufferPool::inUseBytes() const
+{
+    const std::lock_guard lock(m_mutex);
+    return m_inUseBytes;
+}
+
+} // namespace basin::engine

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `basin --demo` without a display: generates the demo family into the cache, analyses
+// it, merges it with TIES and writes a PNG report; a second run reuses the cache.
+#include <QImage>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+class TestHeadlessDemo : public QObject {
+    Q_OBJECT
+
+private:
+    static QProcessEnvironment headlessEnvironment(const QString &home)
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        for (const char *name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+            env.remove(QLatin1String(name));
+        env.insert(QStringLiteral("HOME"), home);
+        env.insert(QStringLiteral("XDG_CACHE_HOME"), home + QStringLiteral("/cache"));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), home + QStringLiteral("/config"));
+        return env;
+    }
+
+    static int runDemo(const QString &home, const QStringList &extra, QString *out)
+    {
+        QProcess process;
+        process.setProcessEnvironment(headlessEnvironment(home));
+        process.setWorkingDirectory(home);
+        process.start(QStringLiteral(BASIN_BINARY),
+                      QStringList{QStringLiteral("--demo"), QStringLiteral("--demo-size"),
+                                  QStringLiteral("tiny")} +
+                          extra);
+        if (!process.waitForFinished(240000)) {
+            process.kill();
+            process.waitForFinished();
+            return -1;
+        }
+        *out = QString::fromLocal8Bit(process.readAllStandardOutput());
+        const QString err = QString::fromLocal8Bit(process.readAllStandardError());
+        if (!err.isEmpty())
+            qInfo().noquote() << "stderr:" << err;
+        return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
+    }
+
+private slots:
+    void writesAReportAndReusesTheCache()
+    {
+        QTemporaryDir home;
+        QVERIFY(home.isValid());
+        const QString report = home.filePath(QStringLiteral("out/report.png"));
+        QVERIFY(QDir().mkpath(home.filePath(QStringLiteral("out"))));
+
+        QString out;
+        QCOMPARE(runDemo(home.path(), {QStringLiteral("--report"), report}, &out), 0);
+        QVERIFY2(out.contains(QStringLiteral("generated")), qPrintable(out));
+        QVERIFY2(out.contains(QStringLiteral("TIES merge")), qPrintable(out));
+        QVERIFY2(out.contains(report), qPrintable(out));
+        const QImage image(report);
+        QVERIFY(!image.isNull());
+        QCOMPARE(image.width(), 1600);
+        QVERIFY(QFileInfo(report).size() > 10000);
+        // The family went to the cache, the merge beside it.
+        const QString cache = home.filePath(QStringLiteral("cache"));
+        QDirIterator it(cache, {QStringLiteral("family.json")}, QDir::Files,
+                        QDirIterator::Subdirectories);
+        QVERIFY(it.hasNext());
+        const QString familyDir = QFileInfo(it.next()).absolutePath();
+        QVERIFY(
+            QFileInfo::exists(familyDir + QStringLiteral("-ties/model.safetensors")) ||
+            QFileInfo::exists(familyDir + QStringLiteral("-ties/model.safetensors.index.json")));
+
+        // Default report name in the working directory; the family is reused.
+        QCOMPARE(runDemo(home.path(), {}, &out), 0);
+        QVERIFY2(out.contains(QStringLiteral("reused")), qPrintable(out));
+        QVERIFY(QFileInfo(home.filePath(QStringLiteral("basin-demo-report.png"))).size() > 10000);
+    }
+
+    void rejectsAnUnknownSize()
+    {
+        QTemporaryDir home;
+        QProcess process;
+        process.setProcessEnvironment(headlessEnvironment(home.path()));
+        process.start(
+            QStringLiteral(BASIN_BINARY),
+            {QStringLiteral("--demo"), QStringLiteral("--demo-size"), QStringLiteral("huge")});
+        QVERIFY(process.waitForFinished(60000));
+        QCOMPARE(process.exitCode(), 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHeadlessDemo)
+#include "tst_headlessdemo.moc"

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "workbench/democache.h"
+
+#include "basin/version.h"
+#include "model/checkpoint.h"
+#include "model/demofamily.h"
+
+#include <QDir>
+#include <QFile>
+#include <QStandardPaths>
+
+#include <system_error>
+
+namespace basin::ui {
+
+namespace {
+constexpr int kFineTunes = 3;
+
+std::vector<std::filesystem::path> memberFolders(const std::filesystem::path &folder)
+{
+    std::vector<std::filesystem::path> models{folder / "base"};
+    for (int t = 1; t <= kFineTunes; ++t)
+        models.push_back(folder / ("ft" + std::to_string(t)));
+    return models;
+}
+
+// Intact: the family manifest is there and every model opens (headers only, fast).
+bool intact(const std::filesystem::path &folder)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(folder / "family.json", ec))
+        return false;
+    for (const std::filesystem::path &model : memberFolders(folder)) {
+        if (!Checkpoint::open(model))
+            return false;
+    }
+    return true;
+}
+} // namespace
+
+bool isDemoSize(const QString &size)
+{
+    return size == QLatin1String("tiny") || size == QLatin1String("small");
+}
+
+QString demoCacheFolder(const QString &size)
+{
+    const QString root = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
+    return QDir(root).filePath(QStringLiteral("demo-%1-%2").arg(QLatin1String(kVersion), size));
+}
+
+Result<DemoFamily> ensureDemoFamily(const std::filesystem::path &folder, const QString &size,
+                                    const ProgressSink &progress, const CancelFlag *cancel)
+{
+    if (!isDemoSize(size))
+        return makeError(ErrorCode::InvalidArgument,
+                         "unknown demo size '" + size.toStdString() + "' (tiny or small)");
+    DemoFamily family;
+    family.models = memberFolders(folder);
+    if (intact(folder))
+        return family;
+
+    std::error_code ec;
+    std::filesystem::remove_all(folder, ec);
+    if (ec)
+        return makeError(ErrorCode::IoError, "cannot remove the broken demo cache " +
+                                                 folder.string() + ": " + ec.message());
+    DemoFamilyOptions options;
+    options.size = size.toStdString();
+    options.fineTunes = kFineTunes;
+    options.dtype = Dtype::BF16; // like real fine-tunes: shows the bf16 step view too
+    options.seed = 1;
+    Result<DemoFamilyResult> written = writeDemoFamily(folder, options, progress, cancel);
+    if (!written) {
+        std::filesystem::remove_all(folder, ec); // never leave a half family to "reuse"
+        return written.takeError();
+    }
+    family.models = written->modelFolders;
+    family.generated = true;
+    return family;
+}
+
+} // namespace basin::ui
