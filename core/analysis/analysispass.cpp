@@ -3,6 +3,7 @@
 
 #include "analysis/tensorkernel.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <future>
@@ -162,7 +163,17 @@ Result<std::shared_ptr<const AnalysisSnapshot>> analyse(const ModelSet &models,
         }
 
         TensorKernel kernel(T, options);
+        // Room for the largest tensor up front: growing a vector on demand would briefly
+        // hold two copies and leave capacity at up to twice the largest tensor.
+        std::uint64_t largest = 0;
+        for (const Plan &plan : plans)
+            largest = std::max(largest, models.tensors()[plan.aligned].numel);
         Buffers buffers[2];
+        for (Buffers &set : buffers) {
+            set.values.resize(static_cast<std::size_t>(count));
+            for (std::vector<float> &values : set.values)
+                values.reserve(static_cast<std::size_t>(largest));
+        }
         std::future<Result<void>> pending;
         const auto startLoad = [&](std::size_t p) {
             const Plan &plan = plans[p];

@@ -435,7 +435,9 @@ void TensorKernel::sweepTrimmed(const TensorData &data, StatsBlock &out)
                 auto &list = scratch.candidates[std::size_t(q)];
                 for (std::uint64_t i = 0; i < n; ++i) {
                     const double d = static_cast<double>(x[i]) - static_cast<double>(base[i]);
-                    if (AbsHistogram::binOf(static_cast<float>(std::fabs(d))) == bin)
+                    // Exact zeros are left out: keeping one or not changes no statistic
+                    // (it adds 0 and has no sign), and they are often most of a bin.
+                    if (d != 0.0 && AbsHistogram::binOf(static_cast<float>(std::fabs(d))) == bin)
                         list.push_back(TopKCandidate{magnitudeKey(d), lo + i});
                 }
             }
@@ -447,7 +449,14 @@ void TensorKernel::sweepTrimmed(const TensorData &data, StatsBlock &out)
             const auto &list = scratch.candidates[std::size_t(q)];
             m_candidates.insert(m_candidates.end(), list.begin(), list.end());
         }
-        cuts[std::size_t(q)] = resolveTopK(m_candidates, k - histCuts[std::size_t(q)].above);
+        const std::uint64_t need = k - histCuts[std::size_t(q)].above;
+        if (need > m_candidates.size()) {
+            // The cut falls among exact zeros: every non-zero delta is kept, and which zeros
+            // are kept does not matter.
+            cuts[std::size_t(q)] = TopKCut{TopKCut::Mode::Threshold, 0, ~std::uint64_t{0}};
+        } else {
+            cuts[std::size_t(q)] = resolveTopK(m_candidates, need);
+        }
     }
 
     std::vector<Election> results(static_cast<std::size_t>(chunks));

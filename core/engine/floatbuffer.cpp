@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "engine/floatbuffer.h"
 
+#include <cstdint>
+#include <new>
+#include <utility>
+
+#include <sys/mman.h>
+
 namespace basin::engine {
 
 namespace {
@@ -10,10 +16,55 @@ std::uint64_t bytesOf(std::uint64_t floats)
 }
 } // namespace
 
-FloatBuffer::FloatBuffer(std::uint64_t capacity)
-    : m_data(std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(capacity))),
-      m_capacity(capacity)
+FloatBuffer::FloatBuffer(std::uint64_t capacity) : m_capacity(capacity)
 {
+    constexpr std::uint64_t kMapFrom = 256u << 10; // bytes
+    const std::uint64_t bytes = bytesOf(capacity);
+    if (bytes >= kMapFrom) {
+        if (bytes > SIZE_MAX)
+            throw std::bad_alloc();
+        void *memory = ::mmap(nullptr, static_cast<std::size_t>(bytes), PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (memory == MAP_FAILED)
+            throw std::bad_alloc();
+        m_data = static_cast<float *>(memory);
+        m_mapped = true;
+    } else if (capacity > 0) {
+        m_data = new float[static_cast<std::size_t>(capacity)];
+    }
+}
+
+FloatBuffer::~FloatBuffer()
+{
+    reset();
+}
+
+FloatBuffer::FloatBuffer(FloatBuffer &&other) noexcept
+    : m_data(std::exchange(other.m_data, nullptr)), m_capacity(std::exchange(other.m_capacity, 0)),
+      m_mapped(std::exchange(other.m_mapped, false))
+{
+}
+
+FloatBuffer &FloatBuffer::operator=(FloatBuffer &&other) noexcept
+{
+    if (this != &other) {
+        reset();
+        m_data = std::exchange(other.m_data, nullptr);
+        m_capacity = std::exchange(other.m_capacity, 0);
+        m_mapped = std::exchange(other.m_mapped, false);
+    }
+    return *this;
+}
+
+void FloatBuffer::reset()
+{
+    if (m_mapped)
+        ::munmap(m_data, static_cast<std::size_t>(bytesOf(m_capacity)));
+    else
+        delete[] m_data;
+    m_data = nullptr;
+    m_capacity = 0;
+    m_mapped = false;
 }
 
 void BufferPool::trim(std::uint64_t extra)

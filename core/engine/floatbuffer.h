@@ -10,23 +10,34 @@
 namespace basin::engine {
 
 // An uninitialised f32 array: decoding overwrites every element, so zero-filling it first
-// (std::vector) would only cost a pass over memory.
+// (std::vector) would only cost a pass over memory. Large buffers are mapped from the
+// system directly, so freeing one returns its memory at once (malloc keeps freed
+// mid-sized blocks, and the engine's peak memory would then be the sum of every size it
+// ever used rather than what it holds).
 class FloatBuffer {
 public:
     FloatBuffer() = default;
     // Allocates `capacity` floats. Throws std::bad_alloc (callers sit at an I/O boundary).
     explicit FloatBuffer(std::uint64_t capacity);
+    ~FloatBuffer();
+    FloatBuffer(FloatBuffer &&other) noexcept;
+    FloatBuffer &operator=(FloatBuffer &&other) noexcept;
+    FloatBuffer(const FloatBuffer &) = delete;
+    FloatBuffer &operator=(const FloatBuffer &) = delete;
 
     std::uint64_t capacity() const { return m_capacity; }
-    float *data() { return m_data.get(); }
-    const float *data() const { return m_data.get(); }
-    std::span<float> first(std::uint64_t count) { return {m_data.get(), count}; }
-    std::span<const float> first(std::uint64_t count) const { return {m_data.get(), count}; }
+    float *data() { return m_data; }
+    const float *data() const { return m_data; }
+    std::span<float> first(std::uint64_t count) { return {m_data, count}; }
+    std::span<const float> first(std::uint64_t count) const { return {m_data, count}; }
     bool empty() const { return m_capacity == 0; }
 
 private:
-    std::unique_ptr<float[]> m_data;
+    void reset();
+
+    float *m_data = nullptr;
     std::uint64_t m_capacity = 0;
+    bool m_mapped = false;
 };
 
 // Large buffers handed back for reuse: a model repeats the same few tensor sizes layer after

@@ -10,17 +10,19 @@ namespace basin::engine {
 ValueCounts countNonFinite(std::span<const float> values)
 {
     // Exponent bits all ones: Inf when the mantissa is zero, NaN otherwise. Integer tests
-    // vectorise and do not depend on the FPU mode. Almost every block holds neither, and a
-    // maximum tells that at a fraction of the cost of counting.
+    // vectorise and do not depend on the FPU mode. Almost every block holds neither, which
+    // one cheap pass tells before anything is counted.
     constexpr std::size_t kBlock = 4096;
     ValueCounts counts;
     for (std::size_t begin = 0; begin < values.size(); begin += kBlock) {
         const std::span<const float> block =
             values.subspan(begin, std::min(kBlock, values.size() - begin));
-        std::uint32_t top = 0;
+        // The exponent plus one carries into the sign bit only when the exponent is all
+        // ones: an OR of adds (a plain SSE2 loop) finds a NaN or Inf in the block.
+        std::uint32_t special = 0;
         for (const float value : block)
-            top = std::max(top, std::bit_cast<std::uint32_t>(value) & 0x7fffffffu);
-        if (top < 0x7f800000u)
+            special |= (std::bit_cast<std::uint32_t>(value) & 0x7f800000u) + 0x00800000u;
+        if ((special & 0x80000000u) == 0)
             continue;
         for (const float value : block) {
             const std::uint32_t bits = std::bit_cast<std::uint32_t>(value) & 0x7fffffffu;
@@ -77,20 +79,22 @@ Result<ValueCounts> readInputRange(const Checkpoint &model, const InputSource &i
     return countNonFinite(out);
 }
 
-void releaseInputRange(const Checkpoint &model, const InputSource &input, std::uint64_t first,
-                       std::uint64_t count)
+void releaseInputPrefix(const Checkpoint &model, const InputSource &input, std::uint64_t done,
+                        std::uint64_t total)
 {
     const TensorInfo &tensor = *input.tensor;
-    if (input.use == InputUse::Cropped) {
-        model.release(tensor);
-        return;
-    }
-    // A view of the byte range as a tensor of its own: release() only uses the file, offset
-    // and size, and widens the range to whole pages.
-    const std::uint64_t elementBytes = dtypeBits(tensor.dtype) / 8;
+    // A view of a byte range as a tensor of its own: release() only uses the file, offset
+    // and size, rounds the start down to a page and clips the end to the file.
     TensorInfo range = tensor;
-    range.fileOffset = tensor.fileOffset + first * elementBytes;
-    range.byteSize = std::min(count * elementBytes, tensor.byteSize - first * elementBytes);
+    if (done >= total) {
+        constexpr std::uint64_t kSlack = 1u << 20;
+        range.fileOffset = tensor.fileOffset > kSlack ? tensor.fileOffset - kSlack : 0;
+        range.byteSize = tensor.fileOffset - range.fileOffset + tensor.byteSize + kSlack;
+    } else if (input.use == InputUse::Cropped) {
+        return;
+    } else {
+        range.byteSize = std::min(done * (dtypeBits(tensor.dtype) / 8), tensor.byteSize);
+    }
     model.release(range);
 }
 

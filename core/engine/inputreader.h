@@ -30,11 +30,13 @@ Result<ValueCounts> readInputRange(const Checkpoint &model, const InputSource &i
                                    std::span<const std::uint64_t> outShape, std::uint64_t first,
                                    std::span<float> out);
 
-// Drops the mapped pages of an input's stored bytes that hold elements [first, first + count)
-// (all of them for a cropped input, whose rows are not contiguous), so a streamed model
-// never stays resident.
-void releaseInputRange(const Checkpoint &model, const InputSource &input, std::uint64_t first,
-                       std::uint64_t count);
+// Drops the mapped pages of an input once the first `done` of its `total` output elements
+// are decoded, so a streamed model never stays resident: the whole stored range read so far
+// (a mapping may bring in pages next to the ones asked for, and dropping pages already
+// dropped costs nothing), and once the input is done, its whole tensor and 1 MiB on either
+// side. A cropped input (rows not contiguous) is dropped when done.
+void releaseInputPrefix(const Checkpoint &model, const InputSource &input, std::uint64_t done,
+                        std::uint64_t total);
 
 // Counts NaN and ±Inf in values.
 ValueCounts countNonFinite(std::span<const float> values);

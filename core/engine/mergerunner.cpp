@@ -9,6 +9,7 @@
 #include "engine/progresstracker.h"
 #include "engine/shardsink.h"
 #include "engine/stagingfolder.h"
+#include "engine/workerpool.h"
 #include "io/atomicfile.h"
 #include "io/codecs.h"
 #include "recipe/yamlwriter.h"
@@ -27,7 +28,7 @@ namespace basin::engine {
 namespace {
 
 // Streamed element-wise merges: elements per kernel call (a few of these per input stay in
-// L2) and per write (bounds the encoded buffer and sets the cancel/progress granularity).
+// L2) and per span (one writer buffer; sets the cancel/progress granularity).
 constexpr std::uint64_t kStreamChunk = 1u << 16;
 constexpr std::uint64_t kStreamSpan = 1u << 21;
 // Per-tensor kernel warnings repeated in the summary, at most.
@@ -97,6 +98,7 @@ private:
     const CancelFlag &m_cancel;
     MergeReport m_report;
     std::unique_ptr<ShardSink> m_sink;
+    std::unique_ptr<WorkerPool> m_pool;       // streamed merges
     FloatBuffer m_out;                        // whole-tensor kernel output, reused
     std::vector<FloatBuffer> m_threadScratch; // streamed merges: per OpenMP thread
 };
@@ -248,7 +250,7 @@ Result<void> MergeRunner::mergeStreamed(std::size_t index, TensorReport &report)
     }
     const std::size_t sourceCount = sources.size();
     const std::size_t elementBytes = dtypeBits(out.dtype) / 8;
-    const int threads = std::max(1, omp_get_max_threads());
+    const int threads = m_pool->threads();
     const std::uint64_t scratchFloats = (sourceCount + 1) * kStreamChunk;
     if (m_threadScratch.size() < static_cast<std::size_t>(threads))
         m_threadScratch.resize(static_cast<std::size_t>(threads));
@@ -278,12 +280,10 @@ Result<void> MergeRunner::mergeStreamed(std::size_t index, TensorReport &report)
         std::vector<std::uint64_t> overflow(static_cast<std::size_t>(chunks), 0);
         std::vector<std::string> chunkWarnings;
 
-#pragma omp parallel for schedule(static) if (chunks > 1)
-        for (std::int64_t c = 0; c < chunks; ++c) {
-            const auto slot = static_cast<std::size_t>(c);
-            const auto thread = static_cast<std::size_t>(omp_get_thread_num());
+        m_pool->run(static_cast<std::size_t>(chunks), [&](std::size_t slot, int worker) {
+            const auto thread = static_cast<std::size_t>(worker);
             float *scratch = m_threadScratch[thread].data();
-            const std::uint64_t begin = first + static_cast<std::uint64_t>(c) * kStreamChunk;
+            const std::uint64_t begin = first + static_cast<std::uint64_t>(slot) * kStreamChunk;
             const std::uint64_t count = std::min(kStreamChunk, first + span - begin);
             try {
                 bool failed = false;
@@ -300,7 +300,7 @@ Result<void> MergeRunner::mergeStreamed(std::size_t index, TensorReport &report)
                     }
                 }
                 if (failed)
-                    continue;
+                    return;
                 merge::TensorJob &job = jobs[thread];
                 shapes[thread][0] = count;
                 job.shape = shapes[thread];
@@ -314,7 +314,7 @@ Result<void> MergeRunner::mergeStreamed(std::size_t index, TensorReport &report)
                 Result<void> merged = kernel(job, values, notes);
                 if (!merged) {
                     errors[slot] = merged.takeError();
-                    continue;
+                    return;
                 }
                 // Element-wise kernels emit no per-tensor notes; keep any the first chunk gives.
                 if (begin == 0 && !notes.warnings.empty())
@@ -330,8 +330,11 @@ Result<void> MergeRunner::mergeStreamed(std::size_t index, TensorReport &report)
             } catch (const std::bad_alloc &) {
                 errors[slot] = makeError(ErrorCode::IoError, "out of memory merging " +
                                                                  std::string(prototype.tensorName));
+            } catch (const std::exception &error) {
+                errors[slot] = makeError(ErrorCode::Internal,
+                                         std::string(prototype.tensorName) + ": " + error.what());
             }
-        }
+        });
 
         // Errors and counts in chunk order, so the outcome does not depend on the threads.
         for (std::int64_t c = 0; c < chunks; ++c) {
@@ -356,8 +359,8 @@ Result<void> MergeRunner::mergeStreamed(std::size_t index, TensorReport &report)
             report.warnings.push_back(std::move(warning));
         m_sink->commit(span * elementBytes);
         for (const InputSource *source : sources)
-            releaseInputRange(*m_prepared.models[static_cast<std::size_t>(source->model)], *source,
-                              first, span);
+            releaseInputPrefix(*m_prepared.models[static_cast<std::size_t>(source->model)], *source,
+                               first + span, out.numel);
         m_tracker.update(m_report.tensors.size(), m_sink->bytesQueued());
     }
     for (std::size_t s = 0; s < sourceCount; ++s)
@@ -373,6 +376,8 @@ Result<void> MergeRunner::mergeTensors(const fs::path &folder)
     m_sink = std::move(*sink);
 
     const bool streamed = m_prepared.elementwise && m_options.streamElementwise;
+    if (streamed)
+        m_pool = std::make_unique<WorkerPool>(std::max(1, omp_get_max_threads()));
     Prefetcher prefetcher(m_prepared, !streamed, m_options.prefetchBytes);
     BASIN_TRY(prefetcher.start());
     const std::size_t total = m_prepared.outputs.size();

@@ -126,11 +126,8 @@ Result<void> Prefetcher::decodeInput(const InputSource &input, const OutputTenso
         if (!chunk)
             return chunk.takeError();
         counts += *chunk;
-        if (input.use != InputUse::Cropped)
-            releaseInputRange(model, input, first, count);
+        releaseInputPrefix(model, input, first + count, out.numel);
     }
-    if (input.use == InputUse::Cropped)
-        releaseInputRange(model, input, 0, out.numel);
     return {};
 }
 

@@ -14,8 +14,8 @@ namespace basin::engine {
 
 namespace {
 
-// Values encoded per write: bounds the scratch buffer (16 MiB of f32 output at most).
-constexpr std::uint64_t kWriteElements = 4u << 20;
+// Values encoded per buffer: 8 MiB of f32 output at most per buffer.
+constexpr std::uint64_t kWriteElements = 2u << 20;
 // Encoded per OpenMP iteration.
 constexpr std::uint64_t kEncodeChunk = 1u << 16;
 
@@ -62,10 +62,11 @@ Result<std::unique_ptr<ShardSink>> ShardSink::create(const std::filesystem::path
     sink->m_writer = std::move(*writer);
     sink->startShard(0);
     try {
-        sink->m_thread = std::thread([raw = sink.get()] { raw->run(); });
+        sink->m_threads[Write] = std::thread([raw = sink.get()] { raw->run(Write); });
+        sink->m_threads[Hash] = std::thread([raw = sink.get()] { raw->run(Hash); });
     } catch (const std::system_error &error) {
         return makeError(ErrorCode::Internal,
-                         std::string("cannot start the writer thread: ") + error.what());
+                         std::string("cannot start the writer threads: ") + error.what());
     }
     return sink;
 }
@@ -77,37 +78,41 @@ ShardSink::~ShardSink()
         m_stop = true;
     }
     m_changed.notify_all();
-    if (m_thread.joinable())
-        m_thread.join();
+    for (std::thread &thread : m_threads) {
+        if (thread.joinable())
+            thread.join();
+    }
 }
 
-void ShardSink::run()
+void ShardSink::run(Stage stage)
 {
+    std::deque<std::pair<std::size_t, std::size_t>> &pending = m_pending[stage];
     while (true) {
         std::pair<std::size_t, std::size_t> job;
         bool failed = false;
         {
             std::unique_lock lock(m_mutex);
-            m_changed.wait(lock, [this] { return m_stop || !m_pending.empty(); });
+            m_changed.wait(lock, [&] { return m_stop || !pending.empty(); });
             if (m_stop)
                 return; // finished, or abandoned: nothing more is written
-            job = m_pending.front();
+            job = pending.front();
             failed = m_error.has_value();
         }
         // After a write error the rest is dropped; the error is reported to the engine.
-        Result<void> written;
+        Result<void> done;
         if (!failed) {
             const std::span<const std::byte> bytes(m_buffers[job.first].data(), job.second);
-            written = m_writer->append(bytes);
-            if (written)
+            if (stage == Write)
+                done = m_writer->append(bytes);
+            else
                 hash(bytes);
         }
         {
             const std::lock_guard lock(m_mutex);
-            m_pending.pop_front();
-            m_busy[job.first] = false;
-            if (!written && !m_error)
-                m_error = written.takeError();
+            pending.pop_front();
+            --m_users[job.first];
+            if (!done && !m_error)
+                m_error = done.takeError();
         }
         m_changed.notify_all();
     }
@@ -152,14 +157,14 @@ void ShardSink::hash(std::span<const std::byte> bytes)
 Result<std::span<std::byte>> ShardSink::buffer(std::size_t bytes)
 {
     std::unique_lock lock(m_mutex);
-    m_changed.wait(lock, [this] { return !m_busy[m_next] || m_error; });
+    m_changed.wait(lock, [this] { return m_users[m_next] == 0 || m_error; });
     if (m_error)
         return *m_error;
     std::vector<std::byte> &buffer = m_buffers[m_next];
     if (buffer.size() < bytes)
-        buffer.resize(bytes); // only this thread touches a buffer that is not busy
+        buffer.resize(bytes); // no thread touches a buffer nobody uses
     m_current = m_next;
-    m_next = 1 - m_next;
+    m_next = (m_next + 1) % kBuffers;
     return std::span<std::byte>(buffer.data(), bytes);
 }
 
@@ -167,8 +172,9 @@ void ShardSink::commit(std::size_t bytes)
 {
     {
         const std::lock_guard lock(m_mutex);
-        m_busy[m_current] = true;
-        m_pending.emplace_back(m_current, bytes);
+        m_users[m_current] = 2;
+        m_pending[Write].emplace_back(m_current, bytes);
+        m_pending[Hash].emplace_back(m_current, bytes);
     }
     m_queued += bytes;
     m_changed.notify_all();
@@ -196,7 +202,7 @@ Result<std::uint64_t> ShardSink::writeValues(std::span<const float> values, Dtyp
 Result<void> ShardSink::drain()
 {
     std::unique_lock lock(m_mutex);
-    m_changed.wait(lock, [this] { return m_pending.empty(); });
+    m_changed.wait(lock, [this] { return m_pending[Write].empty() && m_pending[Hash].empty(); });
     if (m_error)
         return *m_error;
     return {};

@@ -23,8 +23,9 @@ namespace basin::engine {
 
 // The write side of the engine: streams encoded tensor bytes into the planned shards
 // (io/safetensorsmodelwriter.h) as they come and hashes every shard file on the way, so no
-// shard is ever held in memory or read back. Writing and hashing run on a thread of their
-// own behind two buffers: the engine encodes into one while the other is written.
+// shard is ever held in memory or read back. Writing and hashing each run on a thread of
+// their own (both are sequential and, for cheap merges, the slowest steps) over a ring of
+// buffers: the engine encodes into a free one while the others are written and hashed.
 class ShardSink {
 public:
     // Creates the first shard file in `folder` and starts the writer thread. Errors: the
@@ -32,8 +33,8 @@ public:
     // system refuses a thread.
     static Result<std::unique_ptr<ShardSink>> create(const std::filesystem::path &folder,
                                                      const ShardPlan &plan);
-    // Stops the writer thread; an unfinished sink leaves only the writer's temporary file,
-    // which the writer removes.
+    // Stops the threads; an unfinished sink leaves only the writer's temporary file, which
+    // the writer removes.
     ~ShardSink();
     ShardSink(const ShardSink &) = delete;
     ShardSink &operator=(const ShardSink &) = delete;
@@ -55,8 +56,11 @@ public:
     std::uint64_t bytesQueued() const { return m_queued; }
 
 private:
+    enum Stage { Write, Hash };
+    static constexpr std::size_t kBuffers = 3;
+
     ShardSink() = default;
-    void run();
+    void run(Stage stage);
     void startShard(std::size_t index);
     void hash(std::span<const std::byte> bytes);
     Result<void> drain();
@@ -69,17 +73,17 @@ private:
     std::uint64_t m_shardData = 0; // data bytes hashed into the current shard
     std::uint64_t m_queued = 0;
 
-    // Two buffers: the engine fills one while the thread writes the other.
-    std::array<std::vector<std::byte>, 2> m_buffers;
-    std::array<bool, 2> m_busy{false, false};
-    std::size_t m_next = 0;    // buffer handed out by the next buffer()
-    std::size_t m_current = 0; // buffer last handed out
+    std::array<std::vector<std::byte>, kBuffers> m_buffers;
+    std::array<int, kBuffers> m_users{}; // stages still to consume the buffer
+    std::size_t m_next = 0;              // buffer handed out by the next buffer()
+    std::size_t m_current = 0;           // buffer last handed out
     std::mutex m_mutex;
     std::condition_variable m_changed;
-    std::deque<std::pair<std::size_t, std::size_t>> m_pending; // (buffer, bytes)
+    // Per stage: (buffer, bytes) in commit order.
+    std::array<std::deque<std::pair<std::size_t, std::size_t>>, 2> m_pending;
     std::optional<Error> m_error;
     bool m_stop = false;
-    std::thread m_thread;
+    std::array<std::thread, 2> m_threads;
 };
 
 // Encodes `values` into `out` (values.size() × the dtype's size) in parallel over fixed

@@ -4,6 +4,7 @@
 #include "recipe/suggest.h"
 #include "recipe/validate.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>

@@ -33,7 +33,8 @@ struct Family {
     std::vector<std::vector<float>> fts;
 };
 
-Family makeFamily(std::size_t n, int T, unsigned seed, bool quantised, bool bf16)
+Family makeFamily(std::size_t n, int T, unsigned seed, bool quantised, bool bf16,
+                  double zeroShare = 0.1)
 {
     std::mt19937_64 rng(seed);
     std::normal_distribution<double> normal(0.0, 1.0);
@@ -56,7 +57,7 @@ Family makeFamily(std::size_t n, int T, unsigned seed, bool quantised, bool bf16
         std::vector<float> x(n);
         for (std::size_t i = 0; i < n; ++i) {
             double d = 1e-3 * (coeff[t % 5] * shared[i] + 0.7 * normal(rng));
-            if (uniform(rng) < 0.1)
+            if (uniform(rng) < zeroShare)
                 d = 0.0;
             if (quantised)
                 d = std::round(d / grid) * grid;
@@ -144,13 +145,16 @@ private slots:
         QTest::addColumn<int>("fineTunes");
         QTest::addColumn<bool>("quantised");
         QTest::addColumn<double>("density");
-        QTest::newRow("small, one chunk") << 1000 << 3 << false << 0.2;
-        QTest::newRow("several chunks, uneven tail") << 50000 << 3 << false << 0.29;
-        QTest::newRow("ties at the top-k cut") << 40000 << 3 << true << 0.2;
-        QTest::newRow("two models, density 0.5") << 20000 << 2 << true << 0.5;
-        QTest::newRow("five models") << 17000 << 5 << false << 0.1;
-        QTest::newRow("density 1 keeps all") << 5000 << 3 << false << 1.0;
-        QTest::newRow("density below 1/n keeps none") << 5000 << 3 << false << 1e-5;
+        QTest::addColumn<double>("zeroShare");
+        QTest::newRow("small, one chunk") << 1000 << 3 << false << 0.2 << 0.1;
+        QTest::newRow("several chunks, uneven tail") << 50000 << 3 << false << 0.29 << 0.1;
+        QTest::newRow("ties at the top-k cut") << 40000 << 3 << true << 0.2 << 0.1;
+        QTest::newRow("two models, density 0.5") << 20000 << 2 << true << 0.5 << 0.1;
+        QTest::newRow("five models") << 17000 << 5 << false << 0.1 << 0.1;
+        QTest::newRow("density 1 keeps all") << 5000 << 3 << false << 1.0 << 0.1;
+        QTest::newRow("density below 1/n keeps none") << 5000 << 3 << false << 1e-5 << 0.1;
+        QTest::newRow("cut among exact zeros (bf16-like)") << 40000 << 3 << true << 0.2 << 0.9;
+        QTest::newRow("all deltas zero") << 20000 << 2 << false << 0.3 << 1.0;
     }
 
     void matchesReference()
@@ -159,7 +163,8 @@ private slots:
         QFETCH(int, fineTunes);
         QFETCH(bool, quantised);
         QFETCH(double, density);
-        const Family f = makeFamily(std::size_t(numel), fineTunes, 7, quantised, false);
+        QFETCH(double, zeroShare);
+        const Family f = makeFamily(std::size_t(numel), fineTunes, 7, quantised, false, zeroShare);
         AnalysisOptions options;
         options.density = density;
         options.sampleSize = 0;

@@ -34,8 +34,8 @@ constexpr int kTimeout = 60000;
 // and a NaN in one weight. Written by hand (header + raw little-endian f32 data).
 bool writeBrokenFineTune(const QString &file)
 {
-    auto ft1 = basin::Checkpoint::open(
-        std::filesystem::path(family(QStringLiteral("ft1")).toStdString()));
+    auto ft1 =
+        basin::Checkpoint::open(std::filesystem::path(family(QStringLiteral("ft1")).toStdString()));
     if (!ft1)
         return false;
     QJsonObject header;
@@ -44,7 +44,8 @@ bool writeBrokenFineTune(const QString &file)
         if (tensor.name == "model.layers.0.mlp.up_proj.weight")
             continue;
         QByteArray bytes(qsizetype(tensor.byteSize), Qt::Uninitialized);
-        if (!(*ft1)->readRaw(tensor, std::as_writable_bytes(std::span(bytes.data(), std::size_t(bytes.size())))))
+        if (!(*ft1)->readRaw(
+                tensor, std::as_writable_bytes(std::span(bytes.data(), std::size_t(bytes.size())))))
             return false;
         std::vector<std::uint64_t> shape = tensor.shape;
         if (tensor.name == "model.embed_tokens.weight") {
@@ -58,11 +59,12 @@ bool writeBrokenFineTune(const QString &file)
         QJsonArray dims;
         for (const std::uint64_t d : shape)
             dims.append(qint64(d));
-        header.insert(QString::fromStdString(tensor.name),
-                      QJsonObject{{QStringLiteral("dtype"), QStringLiteral("F32")},
-                                  {QStringLiteral("shape"), dims},
-                                  {QStringLiteral("data_offsets"),
-                                   QJsonArray{qint64(data.size()), qint64(data.size() + bytes.size())}}});
+        header.insert(
+            QString::fromStdString(tensor.name),
+            QJsonObject{{QStringLiteral("dtype"), QStringLiteral("F32")},
+                        {QStringLiteral("shape"), dims},
+                        {QStringLiteral("data_offsets"),
+                         QJsonArray{qint64(data.size()), qint64(data.size() + bytes.size())}}});
         data.append(bytes);
     }
     QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
@@ -252,10 +254,12 @@ private slots:
         QVERIFY(cell.data(basin::ui::ModelListModel::HasProblemsRole).toBool());
         QVERIFY(!cell.data(Qt::DecorationRole).isNull());
         const QString tip = cell.data(Qt::ToolTipRole).toString();
-        QVERIFY2(tip.contains(QStringLiteral("model.layers.0.mlp.up_proj.weight")), qPrintable(tip));
+        QVERIFY2(tip.contains(QStringLiteral("model.layers.0.mlp.up_proj.weight")),
+                 qPrintable(tip));
         QVERIFY2(tip.contains(QStringLiteral("[129, 32]")), qPrintable(tip));
         QVERIFY(!list.index(1, basin::ui::ModelListModel::ProblemsColumn)
-                     .data(basin::ui::ModelListModel::HasProblemsRole).toBool());
+                     .data(basin::ui::ModelListModel::HasProblemsRole)
+                     .toBool());
     }
 
     void familyFolderExpandsBaseFirst()

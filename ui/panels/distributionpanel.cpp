@@ -202,14 +202,17 @@ void DistributionPanel::fillTensors()
             if (shortName(m_tensorBox->itemData(i).toString()) == previousKind)
                 index = i;
         }
-        // Without a choice yet, start inside the layers: the embedding's vocabulary-sized
-        // histogram says little.
+        // Without a choice yet, start on the largest tensor inside a layer: its histogram
+        // is the smoothest, and the embedding's says more about the vocabulary than the
+        // fine-tune.
         if (index < 0) {
-            const auto first = std::find_if(
-                snapshot->tensors.begin(), snapshot->tensors.end(),
-                [](const analysis::TensorEntry &t) { return t.nameInfo.layer.has_value(); });
-            if (first != snapshot->tensors.end())
-                index = m_tensorBox->findData(QString::fromStdString(first->name));
+            const analysis::TensorEntry *largest = nullptr;
+            for (const analysis::TensorEntry &t : snapshot->tensors) {
+                if (t.nameInfo.layer && (!largest || t.numel > largest->numel))
+                    largest = &t;
+            }
+            if (largest)
+                index = m_tensorBox->findData(QString::fromStdString(largest->name));
         }
         m_tensorBox->setCurrentIndex(std::max(index, 0));
     }

@@ -6,13 +6,27 @@
 #include "workbench/session.h"
 
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QHBoxLayout>
 #include <QSettings>
+
+#include <algorithm>
+#include <cmath>
 
 namespace basin::ui {
 
 namespace {
 const QString kMetricKey = QStringLiteral("views/interferenceMetric");
+}
+
+QString noValueNote(const HeatmapData &data)
+{
+    const bool any =
+        std::any_of(data.values.begin(), data.values.end(), [](double v) { return std::isnan(v); });
+    return any ? QCoreApplication::translate(
+                     "PlotPanel", "Grey cells have no value: the metric is undefined there "
+                                  "(a fine-tune left that part of the model unchanged).")
+               : QString();
 }
 
 int shrinkableWidth(const QComboBox *box, int characters)
@@ -99,6 +113,7 @@ void InterferencePanel::refresh()
         return;
     }
     showContent();
+    setNote(noValueNote(data));
     m_heatmap->setData(std::move(data));
     m_heatmap->setSelectedRow(session()->selectedGroup());
 }

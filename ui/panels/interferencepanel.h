@@ -2,6 +2,7 @@
 #pragma once
 
 #include "panels/plotpanel.h"
+#include "plots/heatmapdata.h"
 #include "workbench/metric.h"
 
 class QComboBox;
@@ -33,6 +34,8 @@ private:
     HeatmapWidget *m_heatmap = nullptr;
 };
 
+// The footnote of a heatmap with undefined (grey) cells; "" when every cell has a value.
+QString noValueNote(const HeatmapData &data);
 // Minimum width of a combo box that shows at least `characters` characters.
 int shrinkableWidth(const QComboBox *box, int characters);
 // Fills a combo box with the metrics (key as item data, explanation as tooltip).

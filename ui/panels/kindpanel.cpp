@@ -107,6 +107,7 @@ void KindPanel::redraw()
         return;
     }
     showContent();
+    setNote(noValueNote(kinds.data));
     m_rowGroups = std::move(kinds.rowGroups);
     m_heatmap->setData(std::move(kinds.data));
     showSelection(session()->selectedGroup());

@@ -151,7 +151,24 @@ int runHeadlessDemo(const HeadlessDemoOptions &options)
         }
     }
 
-    // 3. A TIES merge through the engine.
+    // 3. The report, written before the merge so that it exists even if the merge fails.
+    const QString report =
+        QFileInfo(options.reportPath.isEmpty() ? QStringLiteral("basin-demo-report.png")
+                                               : options.reportPath)
+            .absoluteFilePath();
+    QString error;
+    const QString heading =
+        QStringLiteral("Basin %1 — where the demo fine-tunes interfere (%2)")
+            .arg(QLatin1String(kVersion),
+                 QDateTime::currentDateTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")));
+    if (!writeDemoReport(snap, heading, notes, report, &error)) {
+        std::fprintf(stderr, "basin --demo: writing the report: %s\n",
+                     error.toLocal8Bit().constData());
+        return 1;
+    }
+    say(QStringLiteral("report: %1").arg(report));
+
+    // 4. A TIES merge through the engine.
     // Beside the family, not in it: the family folder opens as exactly base + fine-tunes.
     std::filesystem::path mergedDir = fsFolder;
     mergedDir += "-ties";
@@ -172,24 +189,7 @@ int runHeadlessDemo(const HeadlessDemoOptions &options)
             .arg(merged->seconds, 0, 'f', 2)
             .arg(fromPath(mergedDir));
     say(mergeLine);
-    notes << mergeLine;
 
-    // 4. The report.
-    const QString report =
-        QFileInfo(options.reportPath.isEmpty() ? QStringLiteral("basin-demo-report.png")
-                                               : options.reportPath)
-            .absoluteFilePath();
-    QString error;
-    const QString heading =
-        QStringLiteral("Basin %1 — where the demo fine-tunes interfere (%2)")
-            .arg(QLatin1String(kVersion),
-                 QDateTime::currentDateTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")));
-    if (!writeDemoReport(snap, heading, notes, report, &error)) {
-        std::fprintf(stderr, "basin --demo: writing the report: %s\n",
-                     error.toLocal8Bit().constData());
-        return 1;
-    }
-    say(QStringLiteral("report: %1").arg(report));
     say(QStringLiteral("Open the family in the workbench with: basin %1").arg(folder));
     return 0;
 }

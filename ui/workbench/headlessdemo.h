@@ -11,10 +11,10 @@ struct HeadlessDemoOptions {
 };
 
 // `basin --demo` without a display: makes (or reuses) the cached demo family, analyses it,
-// merges it with TIES through the core engine into the cache folder, and writes a PNG
-// report of the cosine and sign-conflict heatmaps, printing each step on stdout and
-// errors on stderr. Needs a QApplication (offscreen platform). Returns the exit code:
-// 0 on success, 1 when a step failed, 130 when interrupted.
+// writes a PNG report of the cosine and sign-conflict heatmaps, then merges the family
+// with TIES through the core engine into a folder beside the cached family, printing each
+// step on stdout and errors on stderr. Needs a QApplication (offscreen platform). Returns the exit
+// code: 0 on success, 1 when a step failed, 130 when interrupted.
 int runHeadlessDemo(const HeadlessDemoOptions &options);
 
 } // namespace basin::ui
