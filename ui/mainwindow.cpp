@@ -191,8 +191,8 @@ void MainWindow::createCentral()
     setCentralWidget(central);
 }
 
-QDockWidget *MainWindow::addDock(const QString &title, const QString &objectName,
-                                 QWidget *content, Qt::DockWidgetArea area)
+QDockWidget *MainWindow::addDock(const QString &title, const QString &objectName, QWidget *content,
+                                 Qt::DockWidgetArea area)
 {
     auto *dock = new QDockWidget(title, this);
     dock->setObjectName(objectName);
@@ -213,8 +213,8 @@ QDockWidget *MainWindow::addPanelDock(const QString &title, const QString &objec
 void MainWindow::createDocks()
 {
     m_modelsPanel = new ModelsPanel(m_session);
-    m_modelsDock = addDock(tr("Models"), QStringLiteral("modelsDock"), m_modelsPanel,
-                           Qt::LeftDockWidgetArea);
+    m_modelsDock =
+        addDock(tr("Models"), QStringLiteral("modelsDock"), m_modelsPanel, Qt::LeftDockWidgetArea);
     m_layersPanel = new LayersPanel(m_session);
     m_layersDock = addDock(tr("Layers"), QStringLiteral("layersDock"), m_layersPanel,
                            Qt::BottomDockWidgetArea);
@@ -223,8 +223,7 @@ void MainWindow::createDocks()
     m_logView->setObjectName(QStringLiteral("logView"));
     m_logView->setReadOnly(true);
     m_logView->setMaximumBlockCount(5000);
-    m_logDock = addDock(tr("Log"), QStringLiteral("logDock"), m_logView,
-                        Qt::BottomDockWidgetArea);
+    m_logDock = addDock(tr("Log"), QStringLiteral("logDock"), m_logView, Qt::BottomDockWidgetArea);
     tabifyDockWidget(m_layersDock, m_logDock);
     m_layersDock->raise();
 
@@ -232,13 +231,12 @@ void MainWindow::createDocks()
     // default layout gives the analysis views the room.
     m_recipeDock = addDock(tr("Recipe"), QStringLiteral("recipeDock"),
                            placeholder(tr("Choose a merge method.")), Qt::RightDockWidgetArea);
-    m_previewDock = addDock(tr("Preview"), QStringLiteral("previewDock"),
-                            placeholder(tr("Interpolation curves appear here.")),
-                            Qt::RightDockWidgetArea);
+    m_previewDock =
+        addDock(tr("Preview"), QStringLiteral("previewDock"),
+                placeholder(tr("Interpolation curves appear here.")), Qt::RightDockWidgetArea);
     tabifyDockWidget(m_recipeDock, m_previewDock);
     m_recipeDock->hide();
     m_previewDock->hide();
-
 }
 
 void MainWindow::applyDefaultDockSizes()
@@ -435,7 +433,8 @@ void MainWindow::selectNeighbourLayer(int step)
         return;
     const int count = static_cast<int>(snapshot->groups.size());
     const int current = m_session->selectedGroup();
-    const int next = current < 0 ? (step > 0 ? 0 : count - 1) : std::clamp(current + step, 0, count - 1);
+    const int next =
+        current < 0 ? (step > 0 ? 0 : count - 1) : std::clamp(current + step, 0, count - 1);
     m_session->setSelectedGroup(next);
 }
 
@@ -497,7 +496,8 @@ void MainWindow::openDemoFamily(const QString &size)
             if (!outcome.ok()) {
                 const QString message = QString::fromStdString(outcome.error.message);
                 if (outcome.state != JobState::Cancelled)
-                    m_messageBar->showError(tr("Could not prepare the demo family: %1").arg(message));
+                    m_messageBar->showError(
+                        tr("Could not prepare the demo family: %1").arg(message));
                 emit demoFamilyReady(folder, message.isEmpty() ? tr("cancelled") : message);
                 return;
             }
@@ -544,8 +544,8 @@ void MainWindow::updateRecentMenu()
         const QFileInfo info(path);
         QAction *action = m_recentMenu->addAction(
             QStringLiteral("&%1  %2 — %3")
-                .arg(i + 1 < 10 ? QString::number(i + 1) : QStringLiteral("0"),
-                     info.fileName(), info.absolutePath()));
+                .arg(i + 1 < 10 ? QString::number(i + 1) : QStringLiteral("0"), info.fileName(),
+                     info.absolutePath()));
         action->setStatusTip(tr("Add %1 (as the base when none is loaded)").arg(path));
         action->setToolTip(action->statusTip());
         connect(action, &QAction::triggered, this, [this, path] { openPaths({path}); });

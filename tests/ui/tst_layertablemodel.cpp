@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Layers table model and the Models list model under QAbstractItemModelTester, sorting
 // through the proxy, and TSV copies that read back to the exact values.
+#include "analysis/abshistogram.h"
 #include "analysis/analysispass.h"
 #include "analysis/metrics.h"
+#include "analysis/ulphistogram.h"
 #include "models/layertablemodel.h"
 #include "models/modellistmodel.h"
 #include "panels/layerspanel.h"
 #include "plots/tsv.h"
+#include "workbench/distribution.h"
 #include "workbench/session.h"
 
 #include <QAbstractItemModelTester>
@@ -186,13 +189,52 @@ private slots:
         QCOMPARE(model.index(0, ModelListModel::DtypeColumn).data().toString(),
                  QStringLiteral("BF16"));
         QCOMPARE(model.index(3, ModelListModel::RoleColumn).data().toString(),
-                 QStringLiteral("ft3"));
+                 QStringLiteral("fine-tune #3"));
         QCOMPARE(model.rowOfFineTune(0), 1);
         session.removeBase();
         QCOMPARE(model.rowCount(), 3);
         QCOMPARE(model.rowOfFineTune(0), 0);
         QCOMPARE(model.index(0, ModelListModel::ProblemsColumn).data().toString(),
                  QStringLiteral("…"));
+    }
+
+    void distributionsComeFromTheExactHistograms()
+    {
+        const std::string name = "model.layers.2.mlp.down_proj.weight";
+        const analysis::TensorEntry *bf16 = m_bf16->findTensor(name);
+        const analysis::TensorEntry *f32 = m_f32->findTensor(name);
+        QVERIFY(bf16 && f32);
+        // bf16 steps: only where base and fine-tune are stored in bf16.
+        QVERIFY(hasUlpHistogram(*bf16, {0, 1, 2}));
+        QVERIFY(!hasUlpHistogram(*f32, {0, 1, 2}));
+        const Distribution ulp = ulpHistogram(*m_bf16, *bf16, {0, 2});
+        QCOMPARE(int(ulp.histogram.series.size()), 2);
+        QCOMPARE(ulp.histogram.series[1].name, QStringLiteral("ft3"));
+        for (int bin = 0; bin < analysis::UlpHistogram::kBins; ++bin)
+            QCOMPARE(ulp.histogram.series[1].counts[std::size_t(bin)],
+                     double(bf16->stats.models[2].ulp.counts[std::size_t(bin)]));
+        QVERIFY(ulp.note.contains(QStringLiteral("ft1")));
+        QCOMPARE(ulpBinLabels().size(), analysis::UlpHistogram::kBins);
+
+        // log |τ|: every changed value lands in a bin; the unchanged ones are in the note.
+        const Distribution logAbs = absTauHistogram(*m_f32, *f32, {0, 1, 2});
+        QCOMPARE(int(logAbs.histogram.series.size()), 3);
+        const auto &edges = logAbs.histogram.series[0].edges;
+        for (std::size_t i = 1; i < edges.size(); ++i)
+            QVERIFY(edges[i] > edges[i - 1]);
+        for (int t = 0; t < 3; ++t) {
+            double sum = 0;
+            for (const double c : logAbs.histogram.series[std::size_t(t)].counts)
+                sum += c;
+            const analysis::AbsHistogram &h = f32->stats.models[std::size_t(t)].absHist;
+            std::uint64_t below = 0; // whole bf16 buckets under the zero threshold
+            for (std::size_t i = 0; i < h.counts().size(); ++i) {
+                if (analysis::AbsHistogram::binLowerEdge(std::uint32_t(h.firstBin() + i) + 1) <=
+                    m_f32->options.zeroThreshold)
+                    below += h.counts()[i];
+            }
+            QCOMPARE(quint64(sum), quint64(h.total() - below));
+        }
     }
 
     void formatsCounts()

@@ -95,7 +95,7 @@ QVariant ModelListModel::data(const QModelIndex &index, int role) const
         case RoleColumn:
             if (role == SortRole)
                 return isBase ? -1 : fineTune;
-            return isBase ? tr("base") : tr("ft%1").arg(fineTune + 1);
+            return isBase ? tr("base") : tr("fine-tune #%1").arg(fineTune + 1);
         case NameColumn:
             return entry.name;
         case DtypeColumn:
@@ -179,8 +179,8 @@ QVariant ModelListModel::headerData(int section, Qt::Orientation orientation, in
     if (role == Qt::ToolTipRole) {
         switch (section) {
         case RoleColumn:
-            return tr("The base model, or the fine-tune's number (ft1 = first column in the "
-                      "heatmaps).");
+            return tr("The base model, or the fine-tune's position: the views list fine-tunes "
+                      "in this order (Move Up / Move Down change it).");
         case DtypeColumn:
             return tr("Storage dtype of the tensors (the most common first).");
         case ParametersColumn:

@@ -151,6 +151,9 @@ int runHeadlessDemo(const HeadlessDemoOptions &options)
         }
     }
 
+    notes << QStringLiteral("Grey cells have no value: a fine-tune left that part of the model "
+                            "unchanged (ft3 changes only the MLP of the upper layers).");
+
     // 3. The report, written before the merge so that it exists even if the merge fails.
     const QString report =
         QFileInfo(options.reportPath.isEmpty() ? QStringLiteral("basin-demo-report.png")
