@@ -654,12 +654,18 @@ public:
     void OnNull(const YAML::Mark &, YAML::anchor_t) override {}
     void OnAlias(const YAML::Mark &, YAML::anchor_t) override {}
     void OnScalar(const YAML::Mark &, const std::string &, YAML::anchor_t,
-                  const std::string &) override {}
+                  const std::string &) override
+    {
+    }
     void OnSequenceStart(const YAML::Mark &, const std::string &, YAML::anchor_t,
-                         YAML::EmitterStyle::value) override {}
+                         YAML::EmitterStyle::value) override
+    {
+    }
     void OnSequenceEnd() override {}
     void OnMapStart(const YAML::Mark &, const std::string &, YAML::anchor_t,
-                    YAML::EmitterStyle::value) override {}
+                    YAML::EmitterStyle::value) override
+    {
+    }
     void OnMapEnd() override {}
 };
 

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Figures for the merge engine (run by tests/bench/run-merge-bench.sh, not by CI).
 //
-//   bench_merge bounds FILE...        time to read FILEs through the page cache (read(),
+//   bench_merge bounds [--write SIZE DIR] FILE...
+//                                     time to read FILEs through the page cache (read(),
 //                                     like cat) and to memcpy the same bytes from memory
-//                                     (mapped and pre-faulted), in this run
+//                                     (mapped and pre-faulted), in this run; with --write,
+//                                     also to write SIZE bytes into DIR (a merge's output:
+//                                     write() into the page cache, then fsync)
 //   bench_merge merge RECIPE OUT_DIR [--threads N] [--shard-size SIZE] [--trace]
 //                                     runMerge() in this process: wall time, peak RSS
 //                                     (getrusage), output size; OUT_DIR is replaced;
@@ -40,7 +43,7 @@ double since(Clock::time_point start)
 
 int usage()
 {
-    std::fputs("usage: bench_merge bounds FILE...\n"
+    std::fputs("usage: bench_merge bounds [--write SIZE DIR] FILE...\n"
                "       bench_merge merge RECIPE OUT_DIR [--threads N] [--shard-size SIZE] "
                "[--trace]\n",
                stderr);
@@ -71,8 +74,54 @@ struct Mapped {
     std::size_t size = 0;
 };
 
+// Writes `bytes` into a new file in `folder` in 4 MiB pieces, then fsyncs it: the cost of a
+// merge's output alone. Prints both times and removes the file.
+int writeBound(std::uint64_t bytes, const char *folder)
+{
+    const std::string path = std::string(folder) + "/.bench_merge-write.tmp";
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        std::perror(path.c_str());
+        return 1;
+    }
+    std::vector<char> piece(4u << 20, 1);
+    const auto start = Clock::now();
+    for (std::uint64_t done = 0; done < bytes;) {
+        const std::size_t n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), bytes - done));
+        const ssize_t written = ::write(fd, piece.data(), n);
+        if (written <= 0) {
+            std::perror("write");
+            ::close(fd);
+            ::unlink(path.c_str());
+            return 1;
+        }
+        done += static_cast<std::uint64_t>(written);
+    }
+    const double writeSeconds = since(start);
+    ::fsync(fd);
+    const double syncSeconds = since(start);
+    ::close(fd);
+    ::unlink(path.c_str());
+    std::printf("write %s into %s: %.3f s (%.2f GB/s), %.3f s with fsync\n",
+                basin::engine::formatByteSize(bytes).c_str(), folder, writeSeconds,
+                static_cast<double>(bytes) / writeSeconds / 1e9, syncSeconds);
+    return 0;
+}
+
 int bounds(int argc, char **argv)
 {
+    if (argc >= 3 && std::strcmp(argv[0], "--write") == 0) {
+        auto size = basin::engine::parseByteSize(argv[1]);
+        if (!size) {
+            std::fprintf(stderr, "%s\n", size.error().message.c_str());
+            return 2;
+        }
+        if (const int rc = writeBound(*size, argv[2]); rc != 0)
+            return rc;
+        argc -= 3;
+        argv += 3;
+    }
     std::uint64_t total = 0;
     // read(): what `cat FILE > /dev/null` costs, warm.
     std::vector<char> buffer(1u << 20);
@@ -108,7 +157,8 @@ int bounds(int argc, char **argv)
         maps.push_back(m);
     }
     const int threads = omp_get_max_threads();
-    std::vector<std::vector<char>> sinks(static_cast<std::size_t>(threads), std::vector<char>(1u << 20));
+    std::vector<std::vector<char>> sinks(static_cast<std::size_t>(threads),
+                                         std::vector<char>(1u << 20));
     double best = 1e30;
     for (int repeat = 0; repeat < 3; ++repeat) {
         const auto start = Clock::now();
@@ -127,9 +177,10 @@ int bounds(int argc, char **argv)
     for (const Mapped &m : maps)
         ::munmap(m.data, m.size);
     std::printf("inputs: %s in %d files\n", basin::engine::formatByteSize(total).c_str(), argc);
-    std::printf("read (cat, warm): %.3f s (%.2f GB/s)\n", readSeconds, total / readSeconds / 1e9);
+    std::printf("read (cat, warm): %.3f s (%.2f GB/s)\n", readSeconds,
+                static_cast<double>(total) / readSeconds / 1e9);
     std::printf("memcpy of the same bytes (%d threads): %.3f s (%.2f GB/s)\n", threads, best,
-                total / best / 1e9);
+                static_cast<double>(total) / best / 1e9);
     return 0;
 }
 

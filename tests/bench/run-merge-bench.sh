@@ -12,6 +12,8 @@
 #    (/usr/bin/time -v) <= 1 GiB; linear and ties wall time next to `cat` of all inputs and a
 #    memcpy of the same bytes measured in the same run. Targets: linear within 2x of the
 #    memcpy-bound time, ties within 4x.
+# Also printed: the time to write the output's size into WORK_DIR (page cache, then fsync),
+# since a merge also writes (and, like every Basin export, fsyncs) its output.
 # Needs ~11 GB free in WORK_DIR (default /tmp/basin-merge-bench); deletes it at the end.
 set -euo pipefail
 
@@ -60,8 +62,8 @@ recipe ties "$work/cmp" "{weight: 1.0, density: 0.5}" ft1 ft2 ft3 > "$work/cmp-t
 recipe task_arithmetic "$work/cmp" "{weight: 0.5}" ft1 ft2 ft3 > "$work/cmp-ta.yml"
 inputs=("$work"/cmp/{base,ft1,ft2,ft3}/*.safetensors)
 cat "${inputs[@]}" > /dev/null
-echo "inputs: $(du -ch "${inputs[@]}" | tail -1 | cut -f1)"
-echo "cat of the inputs (warm): $(wall cat "${inputs[@]}") s"
+echo "cat of the inputs (warm, best of 3): $(wall cat "${inputs[@]}") s"
+"$bench" bounds --write "$(stat -c %s "$work"/cmp/base/*.safetensors)" "$work" "${inputs[@]}"
 for m in ties ta; do
     echo "basin merge $m: $(wall "$basin" merge "$work/cmp-$m.yml" "$work/out-$m" --overwrite --quiet) s"
 done
@@ -74,8 +76,9 @@ recipe linear "$work/big" "{weight: 1.0}" base ft1 ft2 > "$work/big-linear.yml"
 recipe ties "$work/big" "{weight: 1.0, density: 0.5}" ft1 ft2 > "$work/big-ties.yml"
 inputs=("$work"/big/{base,ft1,ft2}/*.safetensors)
 cat "${inputs[@]}" > /dev/null
-echo "cat of the inputs (warm): $(wall cat "${inputs[@]}") s"
-"$bench" bounds "${inputs[@]}"
+echo "cat of the inputs (warm, best of 3): $(wall cat "${inputs[@]}") s"
+"$bench" bounds --write "$(du -cb "$work"/big/base/*.safetensors | tail -1 | cut -f1)" "$work" \
+    "${inputs[@]}"
 for m in linear ties; do
     rm -rf "$work/out-$m"
     cat "${inputs[@]}" > /dev/null
@@ -85,3 +88,4 @@ for m in linear ties; do
     rm -rf "$work/out-$m"
 done
 "$bench" merge "$work/big-ties.yml" "$work/out-inproc"
+rm -rf "$work/out-inproc"

@@ -41,7 +41,8 @@ private slots:
     void docksAndMenusExist()
     {
         MainWindow window;
-        for (const char *name : {"modelsDock", "layersDock", "recipeDock", "previewDock", "logDock"})
+        for (const char *name :
+             {"modelsDock", "layersDock", "recipeDock", "previewDock", "logDock"})
             QVERIFY2(window.findChild<QDockWidget *>(QLatin1String(name)), name);
         for (const char *name : {"fileMenu", "editMenu", "viewMenu", "helpMenu"})
             QVERIFY2(window.menuBar()->findChild<QMenu *>(QLatin1String(name)), name);
