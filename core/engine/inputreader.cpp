@@ -79,6 +79,19 @@ Result<ValueCounts> readInputRange(const Checkpoint &model, const InputSource &i
     return countNonFinite(out);
 }
 
+void releaseInputRange(const Checkpoint &model, const InputSource &input, std::uint64_t first,
+                       std::uint64_t count)
+{
+    if (input.use == InputUse::Cropped)
+        return;
+    const TensorInfo &tensor = *input.tensor;
+    const std::uint64_t elementBytes = dtypeBits(tensor.dtype) / 8;
+    TensorInfo range = tensor;
+    range.fileOffset = tensor.fileOffset + first * elementBytes;
+    range.byteSize = std::min(count * elementBytes, tensor.byteSize - first * elementBytes);
+    model.release(range);
+}
+
 void releaseInputPrefix(const Checkpoint &model, const InputSource &input, std::uint64_t done,
                         std::uint64_t total)
 {

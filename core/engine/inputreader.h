@@ -38,6 +38,12 @@ Result<ValueCounts> readInputRange(const Checkpoint &model, const InputSource &i
 void releaseInputPrefix(const Checkpoint &model, const InputSource &input, std::uint64_t done,
                         std::uint64_t total);
 
+// Drops the mapped pages of the stored bytes that hold elements [first, first + count) of
+// an input (nothing for a cropped input): for threads decoding parts of one tensor at once;
+// releaseInputPrefix() then sweeps up what neighbouring reads mapped again.
+void releaseInputRange(const Checkpoint &model, const InputSource &input, std::uint64_t first,
+                       std::uint64_t count);
+
 // Counts NaN and ±Inf in values.
 ValueCounts countNonFinite(std::span<const float> values);
 

@@ -29,8 +29,14 @@ struct MergeOptions {
     bool allowNan = false;
     // Replace an existing non-empty output folder (only after the new one is complete).
     bool overwrite = false;
-    // f32 input buffers decoded ahead of the tensor being merged, at most (the tensor being
-    // merged counts; one tensor is always allowed, whatever its size).
+    // Whole-tensor methods: decode the next tensor's inputs to f32 on the prefetch thread,
+    // ahead of the kernels (true), or on the engine's OpenMP threads right before the kernel
+    // while the prefetch thread only reads the next tensors' bytes ahead (false: faster on a
+    // small machine, and only one tensor's f32 inputs are ever held).
+    bool decodeAhead = false;
+    // Bytes read ahead of the tensor being merged, at most (the tensor being merged counts;
+    // one tensor is always allowed, whatever its size): f32 buffers with decodeAhead, stored
+    // bytes otherwise. Also bounds the idle f32 buffers kept for reuse.
     std::uint64_t prefetchBytes = 256ull << 20;
     // Stream element-wise methods (linear, task_arithmetic, passthrough, nearswap) in
     // cache-sized chunks instead of whole tensors. The bytes are the same either way; tests

@@ -31,6 +31,8 @@ namespace {
 // L2) and per span (one writer buffer; sets the cancel/progress granularity).
 constexpr std::uint64_t kStreamChunk = 1u << 16;
 constexpr std::uint64_t kStreamSpan = 1u << 21;
+// Whole-tensor inputs decoded per OpenMP iteration (see the prefetcher's chunk).
+constexpr std::uint64_t kDecodeChunk = 1u << 18;
 // Per-tensor kernel warnings repeated in the summary, at most.
 constexpr std::size_t kSummaryWarnings = 5;
 
@@ -80,6 +82,7 @@ public:
 private:
     Result<void> checkInputsOutside(const fs::path &destination) const;
     Result<void> mergeTensors(const fs::path &folder);
+    Result<void> decodeInputs(LoadedTensor &loaded);
     Result<void> mergeWhole(LoadedTensor &loaded, TensorReport &report);
     Result<void> mergeStreamed(std::size_t index, TensorReport &report);
     Result<void> checkValues(std::size_t index, const InputSource &input, const ValueCounts &counts,
@@ -97,9 +100,12 @@ private:
     ProgressTracker m_tracker;
     const CancelFlag &m_cancel;
     MergeReport m_report;
+    // Declared before the sink: the sink's threads stop before the folder is removed.
+    std::unique_ptr<StagingFolder> m_staging;
     std::unique_ptr<ShardSink> m_sink;
     std::unique_ptr<WorkerPool> m_pool;       // streamed merges
     FloatBuffer m_out;                        // whole-tensor kernel output, reused
+    std::unique_ptr<BufferPool> m_buffers;    // whole-tensor inputs decoded here
     std::vector<FloatBuffer> m_threadScratch; // streamed merges: per OpenMP thread
 };
 
@@ -109,11 +115,12 @@ Result<MergeReport> MergeRunner::run(const fs::path &outDir)
         StagingFolder::create(outDir, m_options.overwrite);
     if (!staging)
         return staging.takeError();
-    BASIN_TRY(checkInputsOutside((*staging)->destination()));
-    m_report.outDir = (*staging)->destination();
+    m_staging = std::move(*staging);
+    BASIN_TRY(checkInputsOutside(m_staging->destination()));
+    m_report.outDir = m_staging->destination();
     m_report.seed = m_prepared.seed;
 
-    BASIN_TRY(mergeTensors((*staging)->path()));
+    BASIN_TRY(mergeTensors(m_staging->path()));
     m_tracker.phase("writing", 0, 0);
     Result<std::vector<ShardReport>> shards = m_sink->finish();
     if (!shards)
@@ -121,11 +128,11 @@ Result<MergeReport> MergeRunner::run(const fs::path &outDir)
     m_report.shards = std::move(*shards);
     m_sink.reset();
     summarise();
-    BASIN_TRY(writeSideFiles(**staging));
+    BASIN_TRY(writeSideFiles(*m_staging));
     if (m_cancel.load())
         return makeError(ErrorCode::Cancelled,
                          "merge cancelled; nothing was written to " + m_report.outDir.string());
-    BASIN_TRY((*staging)->commit());
+    BASIN_TRY(m_staging->commit());
     m_report.seconds = m_tracker.elapsedSeconds();
     m_tracker.phase("done", 0, 0);
     return std::move(m_report);
@@ -202,10 +209,62 @@ Result<void> MergeRunner::checkValues(std::size_t index, const InputSource &inpu
     return {};
 }
 
+Result<void> MergeRunner::decodeInputs(LoadedTensor &loaded)
+{
+    // Every input of the tensor in fixed chunks, spread over the OpenMP team; NaN/Inf counts
+    // are summed in chunk order.
+    const OutputTensor &out = m_prepared.outputs[loaded.index];
+    std::vector<std::pair<const InputSource *, FloatBuffer *>> sources;
+    std::vector<ValueCounts *> totals;
+    if (out.base) {
+        sources.emplace_back(&*out.base, &loaded.base);
+        totals.push_back(&loaded.baseCounts);
+    }
+    for (std::size_t i = 0; i < out.inputs.size(); ++i) {
+        if (out.inputs[i].use != InputUse::Skipped) {
+            sources.emplace_back(&out.inputs[i], &loaded.inputs[i]);
+            totals.push_back(&loaded.inputCounts[i]);
+        }
+    }
+    for (auto &[source, buffer] : sources)
+        *buffer = m_buffers->acquire(out.numel);
+
+    const std::uint64_t perSource = (out.numel + kDecodeChunk - 1) / kDecodeChunk;
+    const auto chunks = static_cast<std::int64_t>(perSource * sources.size());
+    std::vector<std::optional<Error>> errors(static_cast<std::size_t>(chunks));
+    std::vector<ValueCounts> counts(static_cast<std::size_t>(chunks));
+#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1)
+    for (std::int64_t c = 0; c < chunks; ++c) {
+        const auto slot = static_cast<std::size_t>(c);
+        const auto &[source, buffer] = sources[slot / perSource];
+        const std::uint64_t first = (slot % perSource) * kDecodeChunk;
+        const std::uint64_t count = std::min(kDecodeChunk, out.numel - first);
+        const Checkpoint &model = *m_prepared.models[static_cast<std::size_t>(source->model)];
+        Result<ValueCounts> read = readInputRange(model, *source, out.shape, first,
+                                                  buffer->first(out.numel).subspan(first, count));
+        if (!read)
+            errors[slot] = read.takeError();
+        else
+            counts[slot] = *read;
+        releaseInputRange(model, *source, first, count);
+    }
+    for (std::size_t slot = 0; slot < errors.size(); ++slot) {
+        if (errors[slot])
+            return std::move(*errors[slot]);
+        *totals[slot / perSource] += counts[slot];
+    }
+    for (const auto &[source, buffer] : sources)
+        releaseInputPrefix(*m_prepared.models[static_cast<std::size_t>(source->model)], *source,
+                           out.numel, out.numel);
+    return {};
+}
+
 Result<void> MergeRunner::mergeWhole(LoadedTensor &loaded, TensorReport &report)
 {
     const std::size_t index = loaded.index;
     const OutputTensor &out = m_prepared.outputs[index];
+    if (m_buffers)
+        BASIN_TRY(decodeInputs(loaded));
     if (out.base)
         BASIN_TRY(checkValues(index, *out.base, loaded.baseCounts, report, false));
     for (std::size_t i = 0; i < out.inputs.size(); ++i) {
@@ -378,7 +437,10 @@ Result<void> MergeRunner::mergeTensors(const fs::path &folder)
     const bool streamed = m_prepared.elementwise && m_options.streamElementwise;
     if (streamed)
         m_pool = std::make_unique<WorkerPool>(std::max(1, omp_get_max_threads()));
-    Prefetcher prefetcher(m_prepared, !streamed, m_options.prefetchBytes);
+    const bool decodeAhead = !streamed && m_options.decodeAhead;
+    if (!streamed && !decodeAhead)
+        m_buffers = std::make_unique<BufferPool>(m_options.prefetchBytes);
+    Prefetcher prefetcher(m_prepared, decodeAhead, m_options.prefetchBytes);
     BASIN_TRY(prefetcher.start());
     const std::size_t total = m_prepared.outputs.size();
     m_tracker.phase("merging", total, m_prepared.shards.totalBytes);
@@ -398,6 +460,11 @@ Result<void> MergeRunner::mergeTensors(const fs::path &folder)
         report.shape = out.shape;
         report.warnings = out.notes;
         Result<void> merged = streamed ? mergeStreamed(i, report) : mergeWhole(*loaded, report);
+        if (m_buffers) {
+            m_buffers->recycle(std::move(loaded->base));
+            for (FloatBuffer &buffer : loaded->inputs)
+                m_buffers->recycle(std::move(buffer));
+        }
         prefetcher.finished(std::move(*loaded));
         if (!merged)
             return merged.takeError();

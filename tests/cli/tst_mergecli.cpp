@@ -214,6 +214,18 @@ void TestMergeCli::failures()
                            if (name == "model.norm.weight")
                                values[3] = std::numeric_limits<float>::quiet_NaN();
                        }));
+    // ft2 with a resized MLP tensor: slerp has no input left for it.
+    QVERIFY(makeFamily(
+        root / "resized", "f32", "ft2",
+        [](const std::string &name, std::vector<std::uint64_t> &shape, std::vector<float> &values) {
+            if (name == "model.layers.2.mlp.up_proj.weight") {
+                shape[0] -= 4;
+                values.resize(shape[0] * shape[1]);
+            }
+        }));
+    writeText(root / "resized.yml", "models:\n  - model: resized/base\n  - model: resized/ft2\n"
+                                    "merge_method: slerp\nbase_model: resized/base\n"
+                                    "parameters: {t: 0.5}\n");
     writeText(root / "nan.yml",
               "models:\n  - model: nan/ft1\n    parameters: {weight: 0.5}\n"
               "  - model: nan/ft2\n    parameters: {weight: 0.5}\nmerge_method: linear\n");
@@ -225,6 +237,8 @@ void TestMergeCli::failures()
         {{q(root / "bad.yml"), q(root / "out")}, QStringLiteral("did you mean ties?")},
         {{q(root / "absent.yml"), q(root / "out")}, QStringLiteral("absent.yml")},
         {{q(root / "nan.yml"), q(root / "out")}, QStringLiteral("model.norm.weight")},
+        {{q(root / "resized.yml"), q(root / "out")},
+         QStringLiteral("model.layers.2.mlp.up_proj.weight: slerp needs at least 1 input")},
     };
     for (const Row &row : rows) {
         const Run run = runBasin(row.args);

@@ -18,6 +18,8 @@ private slots:
     void cases();
     void streamedEqualsWhole_data();
     void streamedEqualsWhole();
+    void decodeAheadEqualsDecodeHere_data();
+    void decodeAheadEqualsDecodeHere();
 };
 
 void TestMergeGolden::cases_data()
@@ -120,6 +122,31 @@ void TestMergeGolden::streamedEqualsWhole()
     const std::string streamed = tensorBytes(toPath(temp.path()) / "streamed");
     QVERIFY(streamed.size() > 1000);
     QVERIFY(streamed == tensorBytes(toPath(temp.path()) / "whole"));
+}
+
+void TestMergeGolden::decodeAheadEqualsDecodeHere_data()
+{
+    QTest::addColumn<QString>("name");
+    // Whole-tensor methods: inputs decoded on the prefetch thread or by the engine's team.
+    for (const char *name : {"ties", "ties-rescale-bf16", "breadcrumbs", "slerp-gradient",
+                             "model_stock-filter_wise", "nuslerp-base-rowwise", "karcher", "sce"})
+        QTest::newRow(name) << QString::fromLatin1(name);
+}
+
+void TestMergeGolden::decodeAheadEqualsDecodeHere()
+{
+    QFETCH(QString, name);
+    Result<recipe::Recipe> recipe = readCase(name.toStdString());
+    QVERIFY(recipe.ok());
+    QTemporaryDir temp;
+    engine::MergeOptions ahead;
+    ahead.decodeAhead = true;
+    ahead.prefetchBytes = 64 * 1024; // a queue a few fixture tensors long
+    QVERIFY(runRecipe(*recipe, toPath(temp.path()) / "here").ok());
+    QVERIFY(runRecipe(*recipe, toPath(temp.path()) / "ahead", ahead).ok());
+    const std::string here = tensorBytes(toPath(temp.path()) / "here");
+    QVERIFY(here.size() > 1000);
+    QVERIFY(here == tensorBytes(toPath(temp.path()) / "ahead"));
 }
 
 QTEST_GUILESS_MAIN(TestMergeGolden)

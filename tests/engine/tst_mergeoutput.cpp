@@ -67,6 +67,8 @@ private slots:
     void progressPhases();
     void cancelAfterTensors_data();
     void cancelAfterTensors();
+    void cancelAtEveryTensorWithSmallShards_data();
+    void cancelAtEveryTensorWithSmallShards();
     void staleTemporaryFoldersRemoved();
     void emptyDestinationIsUsed();
     void overwriteReplacesOnlyWhenComplete();
@@ -308,6 +310,47 @@ void TestMergeOutput::cancelAfterTensors()
     QVERIFY(!fs::exists(out));
     QVERIFY(leftovers(out).empty());
     QVERIFY(fs::is_empty(toPath(temp.path())));
+}
+
+void TestMergeOutput::cancelAtEveryTensorWithSmallShards_data()
+{
+    QTest::addColumn<QString>("method");
+    QTest::newRow("task_arithmetic (streamed)") << "task_arithmetic";
+    QTest::newRow("ties (whole tensors)") << "ties";
+}
+
+void TestMergeOutput::cancelAtEveryTensorWithSmallShards()
+{
+    // Issue 5 regression: a cancel while the writer thread still had bytes queued (and was
+    // about to open the next shard) could leave the staging folder behind. Small shards and
+    // a one-tensor read-ahead put a shard boundary near every cancel point.
+    QFETCH(QString, method);
+    QTemporaryDir temp;
+    const fs::path root = toPath(temp.path());
+    const std::string f = familyDir("f32", "").string();
+    fs::create_directories(root / "out");
+    auto recipe = recipeIn(root, "models:\n  - model: " + f +
+                                     "ft1\n    parameters: {weight: 0.6, "
+                                     "density: 0.7}\n  - model: " +
+                                     f +
+                                     "ft2\n    parameters: "
+                                     "{weight: 0.4, density: 0.7}\nmerge_method: " +
+                                     method.toStdString() + "\nbase_model: " + f + "base\n");
+    QVERIFY2(recipe.ok(), recipe.ok() ? "" : recipe.error().message.c_str());
+    engine::MergeOptions options;
+    options.maxShardBytes = 12 * 1024;
+    options.prefetchBytes = 1;
+    for (std::uint64_t at = 0; at <= 39; ++at) {
+        CancelFlag cancel{false};
+        const ProgressSink sink = [&](const Progress &p) {
+            if (p.phase == "merging" && p.itemsDone >= at)
+                cancel.store(true);
+        };
+        auto report = runRecipe(*recipe, root / "out" / "merged", options, sink, &cancel);
+        QVERIFY(!report.ok());
+        QCOMPARE(report.error().code, ErrorCode::Cancelled);
+        QVERIFY2(fs::is_empty(root / "out"), ("left behind after " + std::to_string(at)).c_str());
+    }
 }
 
 void TestMergeOutput::staleTemporaryFoldersRemoved()
