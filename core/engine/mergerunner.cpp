@@ -133,6 +133,8 @@ Result<MergeReport> MergeRunner::run(const fs::path &outDir)
         return makeError(ErrorCode::Cancelled,
                          "merge cancelled; nothing was written to " + m_report.outDir.string());
     BASIN_TRY(m_staging->commit());
+    if (!m_staging->warning().empty())
+        m_report.warnings.push_back(m_staging->warning());
     m_report.seconds = m_tracker.elapsedSeconds();
     m_tracker.phase("done", 0, 0);
     return std::move(m_report);

@@ -200,7 +200,6 @@ Result<void> StagingFolder::commit()
     BASIN_TRY(syncFolder(m_temp));
     std::error_code ec;
     const fs::file_status status = fs::symlink_status(m_destination, ec);
-    const fs::path parent = m_destination.parent_path();
 
     if (!fs::exists(status)) {
         // RENAME_NOREPLACE: a folder created meanwhile is never clobbered.
@@ -213,7 +212,7 @@ Result<void> StagingFolder::commit()
                 return errnoError(errno, m_destination, "cannot move the merged model into place");
         }
         m_done = true;
-        return syncFolder(parent);
+        return syncParent();
     }
 
     if (!fs::is_directory(status) || fs::is_symlink(status) ||
@@ -228,7 +227,7 @@ Result<void> StagingFolder::commit()
         0) {
         m_done = true;
         fs::remove_all(m_temp, ec);
-        return syncFolder(parent);
+        return syncParent();
     }
     if (errno != EINVAL && errno != ENOSYS)
         return errnoError(errno, m_destination, "cannot replace the folder");
@@ -250,7 +249,20 @@ Result<void> StagingFolder::commit()
     }
     m_done = true;
     fs::remove_all(*aside, ec);
-    return syncFolder(parent);
+    return syncParent();
+}
+
+Result<void> StagingFolder::syncParent()
+{
+    // The model is complete and in place: rolling the rename back would trade a finished
+    // output for nothing. Only the rename's durability across a power loss is in doubt, so
+    // that becomes a warning.
+    Result<void> synced = syncFolder(m_destination.parent_path());
+    if (!synced)
+        m_warning = synced.error().message +
+                    " (the merged model is complete, but its move into place may not survive "
+                    "a power loss)";
+    return {};
 }
 
 } // namespace basin::engine

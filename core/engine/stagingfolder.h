@@ -41,8 +41,11 @@ public:
     // overwrite) is swapped out atomically where the system allows and removed afterwards;
     // on any failure the old destination is left as it was. Errors: DestinationExists (a
     // non-empty destination appeared meanwhile and overwrite is off), IoError /
-    // PermissionDenied from rename.
+    // PermissionDenied from rename. Once the folder is in place, a failure to sync the parent
+    // folder is not an error: it is reported by warning().
     Result<void> commit();
+    // After commit(): why the move into place may not be durable, or empty.
+    const std::string &warning() const { return m_warning; }
     // Removes the temporary folder (what the destructor does before commit()).
     void abort();
 
@@ -51,10 +54,12 @@ public:
 
 private:
     StagingFolder() = default;
+    Result<void> syncParent();
     std::filesystem::path m_destination;
     std::filesystem::path m_temp;
     bool m_overwrite = false;
     bool m_done = false;
+    std::string m_warning;
 };
 
 } // namespace basin::engine
