@@ -281,11 +281,17 @@ Result<void> MergeRunner::mergeWhole(LoadedTensor &loaded, TensorReport &report)
         if (out.inputs[i].use != InputUse::Skipped)
             job.models[model++].data = loaded.inputs[i].data();
     }
-    if (m_out.capacity() < out.numel) {
-        m_out = FloatBuffer(); // free first: never hold two output buffers
-        m_out = FloatBuffer(out.numel);
+    std::span<float> values;
+    if (out.base && m_prepared.method->outputOverBase) {
+        // The kernel may overwrite the base as it goes: one f32 tensor less to hold.
+        values = loaded.base.first(out.numel);
+    } else {
+        if (m_out.capacity() < out.numel) {
+            m_out = FloatBuffer(); // free first: never hold two output buffers
+            m_out = FloatBuffer(out.numel);
+        }
+        values = m_out.first(out.numel);
     }
-    const std::span<float> values = m_out.first(out.numel);
     merge::TensorNotes notes;
     BASIN_TRY(m_prepared.method->kernel(job, values, notes));
     report.slerpFellBack = notes.slerpFellBack;

@@ -28,7 +28,7 @@ struct ParamDecl {
     std::optional<double> defaultValue; // booleans as 0/1; absent when required/optional
     double minValue = -1e30;            // inclusive bounds for validation and sliders
     double maxValue = 1e30;
-    std::string_view help;              // one line
+    std::string_view help; // one line
 };
 
 // How a method treats `base_model`.
@@ -66,9 +66,9 @@ struct TensorJob {
     std::string_view tensorName;
     std::span<const std::uint64_t> shape;
     std::uint64_t numel = 0;
-    const float *base = nullptr;     // null when the method's BaseRule is AsInput or no base
-    std::vector<ModelInput> models;  // non-base inputs, recipe order
-    ParamValues global;              // global parameters, resolved (defaults filled in)
+    const float *base = nullptr;    // null when the method's BaseRule is AsInput or no base
+    std::vector<ModelInput> models; // non-base inputs, recipe order
+    ParamValues global;             // global parameters, resolved (defaults filled in)
     std::uint64_t seed = 0;
 };
 
@@ -87,10 +87,14 @@ struct MethodDecl {
     std::string_view label; // for the GUI
     std::string_view help;  // one line
     BaseRule base = BaseRule::Required;
-    int minModels = 1;      // non-base inputs after the BaseRule is applied
+    int minModels = 1; // non-base inputs after the BaseRule is applied
     int maxModels = 1 << 20;
     bool randomized = false; // uses the seed (dare, della)
     std::vector<ParamDecl> params;
+    // The kernel reads base[i] only before it writes out[i] (rules first, then element
+    // blocks), so the caller may pass the base's own buffer as out and save a tensor of
+    // memory: the engine does for whole-tensor merges.
+    bool outputOverBase = false;
     KernelFn kernel = nullptr;
 
     const ParamDecl *findParam(std::string_view name) const;

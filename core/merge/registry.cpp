@@ -142,6 +142,7 @@ std::vector<MethodDecl> buildMethods()
                    .label = "Task arithmetic",
                    .help = "Adds the weighted task vectors to the base",
                    .params = taskArithmeticParams(false, false),
+                   .outputOverBase = true,
                    .kernel = kernelTaskArithmetic});
 
     all.push_back({.name = "ties",
@@ -149,6 +150,7 @@ std::vector<MethodDecl> buildMethods()
                    .help = "Trims each task vector by magnitude, elects signs, averages agreeing "
                            "values",
                    .params = taskArithmeticParams(true, false),
+                   .outputOverBase = true,
                    .kernel = kernelTies});
 
     all.push_back({.name = "dare_linear",
@@ -156,6 +158,7 @@ std::vector<MethodDecl> buildMethods()
                    .help = "Randomly drops task-vector elements, rescales, adds them",
                    .randomized = true,
                    .params = taskArithmeticParams(false, true),
+                   .outputOverBase = true,
                    .kernel = kernelDareLinear});
 
     all.push_back({.name = "dare_ties",
@@ -163,18 +166,21 @@ std::vector<MethodDecl> buildMethods()
                    .help = "Random drop and rescale, then TIES sign election",
                    .randomized = true,
                    .params = taskArithmeticParams(false, true),
+                   .outputOverBase = true,
                    .kernel = kernelDareTies});
 
     all.push_back({.name = "breadcrumbs",
                    .label = "Model breadcrumbs",
                    .help = "Drops the smallest and the largest (outlier) task-vector elements",
                    .params = taskArithmeticParams(false, false, {gamma()}),
+                   .outputOverBase = true,
                    .kernel = kernelBreadcrumbs});
 
     all.push_back({.name = "breadcrumbs_ties",
                    .label = "Breadcrumbs + TIES",
                    .help = "Breadcrumbs sparsification, then TIES sign election",
                    .params = taskArithmeticParams(false, false, {gamma()}),
+                   .outputOverBase = true,
                    .kernel = kernelBreadcrumbsTies});
 
     all.push_back({.name = "della",
@@ -182,6 +188,7 @@ std::vector<MethodDecl> buildMethods()
                    .help = "Magnitude-ranked random drop (MagPrune), then TIES sign election",
                    .randomized = true,
                    .params = taskArithmeticParams(true, true, {dellaEpsilon()}),
+                   .outputOverBase = true,
                    .kernel = kernelDella});
 
     all.push_back({.name = "della_linear",
@@ -189,6 +196,7 @@ std::vector<MethodDecl> buildMethods()
                    .help = "Magnitude-ranked random drop (MagPrune), then a weighted sum",
                    .randomized = true,
                    .params = taskArithmeticParams(false, true, {dellaEpsilon()}),
+                   .outputOverBase = true,
                    .kernel = kernelDellaLinear});
 
     all.push_back({.name = "slerp",

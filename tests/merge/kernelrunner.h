@@ -42,8 +42,10 @@ public:
         return models.back();
     }
 
-    // Runs the registered kernel of `method` on these inputs.
-    KernelRun run(std::string_view method) const
+    // Runs the registered kernel of `method` on these inputs. With outputOverBase, the
+    // output buffer starts as a copy of the base and is passed as both (the engine's use of
+    // MethodDecl::outputOverBase).
+    KernelRun run(std::string_view method, bool outputOverBase = false) const
     {
         const basin::merge::MethodDecl *decl = basin::merge::findMethod(method);
         if (decl == nullptr || decl->kernel == nullptr)
@@ -68,6 +70,10 @@ public:
         for (const auto &[name, value] : global)
             job.global.set(name, value);
         KernelRun result{{}, std::vector<float>(numel), {}};
+        if (outputOverBase && !base.empty()) {
+            result.out = base;
+            job.base = result.out.data();
+        }
         result.status = decl->kernel(job, result.out, result.notes);
         return result;
     }

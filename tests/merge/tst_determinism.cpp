@@ -18,6 +18,8 @@ private slots:
     void cleanup() { omp_set_num_threads(omp_get_num_procs()); }
     void threadCountDoesNotMatter_data();
     void threadCountDoesNotMatter();
+    void outputOverBaseGivesSameBytes_data() { threadCountDoesNotMatter_data(); }
+    void outputOverBaseGivesSameBytes();
     void emptyTensor_data() { threadCountDoesNotMatter_data(); }
     void emptyTensor();
 };
@@ -30,12 +32,12 @@ void TestDeterminism::threadCountDoesNotMatter_data()
             << QString::fromStdString(std::string(method.name));
 }
 
-void TestDeterminism::threadCountDoesNotMatter()
-{
-    QFETCH(QString, method);
-    const MethodDecl *decl = findMethod(method.toStdString());
-    QVERIFY(decl != nullptr);
+namespace {
 
+// Three large, partly shared task vectors with every per-model parameter set, in a
+// 300 × 1000 tensor: enough elements for the kernels to run in parallel.
+KernelRunner largeJob(const MethodDecl *decl)
+{
     const std::uint64_t rows = 300;
     const std::uint64_t cols = 1000;
     const std::size_t n = rows * cols;
@@ -66,6 +68,18 @@ void TestDeterminism::threadCountDoesNotMatter()
         if (param.scope == ParamScope::Global && param.required)
             r.global.emplace_back(std::string(param.name), param.name == "t" ? 0.3 : 1.0);
     }
+    return r;
+}
+
+} // namespace
+
+void TestDeterminism::threadCountDoesNotMatter()
+{
+    QFETCH(QString, method);
+    const MethodDecl *decl = findMethod(method.toStdString());
+    QVERIFY(decl != nullptr);
+    const KernelRunner r = largeJob(decl);
+    const std::size_t n = r.models.front().values.size();
 
     omp_set_num_threads(1);
     const KernelRun one = r.run(method.toStdString());
@@ -77,6 +91,31 @@ void TestDeterminism::threadCountDoesNotMatter()
     QVERIFY(std::memcmp(one.out.data(), two.out.data(), n * sizeof(float)) == 0);
     for (std::size_t i = 0; i < n; i += 101)
         QVERIFY(std::isfinite(two.out[i]));
+}
+
+void TestDeterminism::outputOverBaseGivesSameBytes()
+{
+    // Methods that allow it give the same bytes when the output overwrites the base.
+    QFETCH(QString, method);
+    const MethodDecl *decl = findMethod(method.toStdString());
+    QVERIFY(decl != nullptr);
+    // The whole task-arithmetic family declares it (the engine's memory bound for ties
+    // relies on it); nothing else does.
+    const std::string name = method.toStdString();
+    const bool family = name == "task_arithmetic" || name == "ties" || name.starts_with("dare") ||
+                        name.starts_with("breadcrumbs") || name.starts_with("della");
+    QCOMPARE(decl->outputOverBase, family);
+    if (!decl->outputOverBase)
+        QSKIP("this method needs a separate output buffer");
+    const KernelRunner r = largeJob(decl);
+    const KernelRun separate = r.run(method.toStdString());
+    const KernelRun over = r.run(method.toStdString(), true);
+    QVERIFY2(separate.status.ok(),
+             separate.status.ok() ? "" : separate.status.error().message.c_str());
+    QVERIFY(over.status.ok());
+    QCOMPARE(over.out.size(), separate.out.size());
+    QVERIFY(std::memcmp(over.out.data(), separate.out.data(), over.out.size() * sizeof(float)) ==
+            0);
 }
 
 void TestDeterminism::emptyTensor()

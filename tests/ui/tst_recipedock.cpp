@@ -14,6 +14,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QLabel>
 #include <QProcess>
 #include <QSlider>
@@ -73,6 +74,7 @@ private slots:
     void validationShownInline();
     void saveAndReopen();
     void unknownParameterChangesNothing();
+    void loadedModelsStartARecipe();
 };
 
 void TestRecipeDock::initTestCase()
@@ -311,6 +313,64 @@ void TestRecipeDock::unknownParameterChangesNothing()
     QCOMPARE(session->modelPaths(), models);
     QCOMPARE(session->pendingOpenCount(), 0);
     QVERIFY(window.windowTitle().startsWith(QStringLiteral("recipe.yml[*]")));
+}
+
+void TestRecipeDock::loadedModelsStartARecipe()
+{
+    // Models loaded into a fresh window start a TIES recipe (density 0.5) over them, once, untitled
+    // and unmodified; a recipe the user touched is never replaced.
+    MainWindow window;
+    auto *controller = window.findChild<RecipeController *>();
+    QVERIFY(controller);
+    RecipeDocument *doc = controller->document();
+    Session *session = window.session();
+    const QString base = dataPath(QStringLiteral("families/f32/base"));
+    const QStringList fineTunes = {dataPath(QStringLiteral("families/f32/ft1")),
+                                   dataPath(QStringLiteral("families/f32/ft2"))};
+    session->setBase(base);
+    session->addFineTunes(fineTunes);
+    QTRY_COMPARE_WITH_TIMEOUT(int(doc->recipe().models.size()), 2, 30000);
+    QCOMPARE(session->pendingOpenCount(), 0);
+    const recipe::Recipe &started = doc->recipe();
+    QCOMPARE(qs(started.mergeMethod), QStringLiteral("ties"));
+    QVERIFY(started.hasBase());
+    QCOMPARE(QFileInfo(qs(started.baseModel.path)).canonicalFilePath(),
+             QFileInfo(base).canonicalFilePath());
+    for (int m = 0; m < 2; ++m) {
+        QCOMPARE(QFileInfo(qs(started.models[std::size_t(m)].model.path)).canonicalFilePath(),
+                 QFileInfo(fineTunes[m]).canonicalFilePath());
+        for (const char *name : {"weight", "density"}) {
+            const recipe::Parameter *p =
+                recipe::findParameter(started.models[std::size_t(m)].parameters, name);
+            QVERIFY2(p != nullptr, name);
+        }
+        QCOMPARE(recipeedits::plainNumber(
+                     recipe::findParameter(started.models[std::size_t(m)].parameters, "density")),
+                 std::optional<double>(0.5));
+    }
+    QVERIFY(doc->validationMessage().isEmpty());
+    QVERIFY(!doc->isModified());
+    QVERIFY(doc->filePath().isEmpty());
+    QCOMPARE(doc->undoStack()->count(), 0);
+
+    // A third fine-tune does not replace the recipe: it is no longer empty.
+    const recipe::Recipe before = doc->recipe();
+    session->addFineTunes({dataPath(QStringLiteral("families/f32/ft3"))});
+    QTRY_COMPARE_WITH_TIMEOUT(session->fineTuneCount(), 3, 30000);
+    QVERIFY(doc->recipe() == before);
+
+    // An emptied but edited recipe is not replaced either.
+    doc->edit(QStringLiteral("clear"), [](recipe::Recipe &r) {
+        r.models.clear();
+        r.baseModel = recipe::ModelRef{};
+    });
+    QVERIFY(doc->isModified());
+    session->clear();
+    session->setBase(base);
+    session->addFineTunes(fineTunes);
+    QTRY_COMPARE_WITH_TIMEOUT(session->fineTuneCount(), 2, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(session->pendingOpenCount(), 0, 30000);
+    QVERIFY(doc->recipe().models.empty());
 }
 
 QTEST_MAIN(TestRecipeDock)

@@ -7,6 +7,7 @@
 #include "panels/messagebar.h"
 #include "recipe/recipedock.h"
 #include "recipe/recipedocument.h"
+#include "recipe/recipeedits.h"
 #include "workbench/session.h"
 
 #include <QAction>
@@ -58,6 +59,10 @@ RecipeController::RecipeController(MainWindow *window) : QObject(window), m_wind
     connect(m_document, &RecipeDocument::filePathChanged, this, &RecipeController::updateTitle);
     // Connected after MainWindow's own handler, so this title wins.
     connect(window->session(), &Session::modelsChanged, this, &RecipeController::updateTitle);
+    connect(window->session(), &Session::modelsChanged, this,
+            &RecipeController::startFromSessionModels);
+    connect(window->session(), &Session::pendingOpensChanged, this,
+            &RecipeController::startFromSessionModels);
     updateTitle();
 }
 
@@ -120,6 +125,31 @@ void RecipeController::loadModels()
         session->setBase(qpath(r.baseModel));
     if (!fineTunes.isEmpty())
         session->addFineTunes(fineTunes);
+}
+
+void RecipeController::startFromSessionModels()
+{
+    // A fresh window that receives models (the demo, `basin BASE FT…`, a drop) gets a recipe
+    // over them instead of an empty form, so the preview and export work at once. Only an
+    // untouched, untitled, empty recipe is replaced, and only once every open has finished.
+    const Session *session = m_window->session();
+    const recipe::Recipe &current = m_document->recipe();
+    if (session->pendingOpenCount() > 0 || !session->base() || session->fineTunes().empty() ||
+        !m_document->filePath().isEmpty() || m_document->isModified() || !current.models.empty() ||
+        !current.slices.empty())
+        return;
+    std::vector<std::string> fineTunes;
+    for (const ModelEntry &m : session->fineTunes())
+        fineTunes.push_back(m.path.toStdString());
+    recipe::Recipe started = current;
+    recipeedits::setModels(started, session->base()->path.toStdString(), fineTunes);
+    recipeedits::setMethod(started, kStartMethod);
+    // TIES keeps everything by default; half is the usual starting point.
+    for (recipe::ModelEntry &model : started.models)
+        recipeedits::setNumber(model.parameters, "density", kStartDensity);
+    m_document->reset(std::move(started));
+    m_window->log(tr("Started a %1 recipe over the loaded models")
+                      .arg(QString::fromLatin1(kStartMethod.data(), kStartMethod.size())));
 }
 
 bool RecipeController::saveFile(const QString &path)

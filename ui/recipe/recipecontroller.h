@@ -5,6 +5,7 @@
 #include <QString>
 
 #include <functional>
+#include <string_view>
 
 class QAction;
 
@@ -17,8 +18,9 @@ class RecipeDocument;
 // Puts the recipe into the main window: creates the document (on the window's undo stack)
 // and the Recipe dock, the File actions (Open Recipe Ctrl+O, Save Ctrl+S, Save As
 // Ctrl+Shift+S, Export Ctrl+E), keeps the title as "recipe.yml[*] — Basin" with the
-// modified mark, loads an opened recipe's models into the session, and asks about unsaved
-// changes before the recipe is replaced or the window closes.
+// modified mark, loads an opened recipe's models into the session, starts a TIES recipe over
+// models loaded into a fresh window, and asks about unsaved changes before the recipe is
+// replaced or the window closes.
 class RecipeController : public QObject {
     Q_OBJECT
 
@@ -54,9 +56,14 @@ public:
     // Replaces the file dialogs (tests).
     void setFileChooser(FileChooser chooser) { m_chooser = std::move(chooser); }
 
+    // The method of the recipe started over freshly loaded models.
+    static constexpr std::string_view kStartMethod = "ties";
+    static constexpr double kStartDensity = 0.5;
+
 private:
     void updateTitle();
     void loadModels();
+    void startFromSessionModels();
     QString choose(const QString &caption, const QString &filter, bool save);
 
     MainWindow *m_window;
