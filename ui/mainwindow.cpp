@@ -96,8 +96,10 @@ MainWindow::MainWindow(QWidget *parent)
     {
         auto *recipe = new RecipeController(this);
         setRecipePanel(recipe->dock());
-        // Ctrl+O opens recipes; Add Fine-tunes stays in the menu and the Models dock.
-        m_modelsPanel->addFineTunesAction()->setShortcut(QKeySequence());
+        // Ctrl+O opens recipes; Add Fine-tunes moves to Ctrl+Shift+F (Ctrl+Shift+O adds
+        // single files).
+        m_modelsPanel->addFineTunesAction()->setShortcut(
+            QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
         QAction *first = m_fileMenu->actions().value(0);
         m_fileMenu->insertActions(first, {recipe->openAction(), recipe->saveAction(),
                                           recipe->saveAsAction(), recipe->exportAction()});

@@ -3,6 +3,7 @@
 
 #include <QAction>
 #include <QDockWidget>
+#include <QMap>
 #include <QMenuBar>
 #include <QSettings>
 #include <QUndoCommand>
@@ -47,6 +48,39 @@ private slots:
         for (const char *name : {"fileMenu", "editMenu", "viewMenu", "helpMenu"})
             QVERIFY2(window.menuBar()->findChild<QMenu *>(QLatin1String(name)), name);
         QVERIFY(window.findChild<QAction *>(QStringLiteral("aboutAction")));
+    }
+
+    void shortcutsAreUniqueAndTheMainOnesExist()
+    {
+        // Window-wide shortcuts must not collide (Qt then triggers neither), and the actions
+        // people reach for by keyboard have one.
+        MainWindow window;
+        QMap<QString, QString> owner;
+        for (QAction *action : window.findChildren<QAction *>()) {
+            if (action->shortcutContext() == Qt::WidgetShortcut ||
+                action->shortcutContext() == Qt::WidgetWithChildrenShortcut)
+                continue;
+            for (const QKeySequence &key : action->shortcuts()) {
+                const QString text = key.toString();
+                QVERIFY2(!owner.contains(text),
+                         qPrintable(text + QStringLiteral(": ") + owner.value(text) +
+                                    QStringLiteral(" and ") + action->objectName()));
+                owner.insert(text, action->objectName());
+            }
+        }
+        const QMap<QString, QKeySequence> expected = {
+            {QStringLiteral("openRecipeAction"), QKeySequence(QKeySequence::Open)},
+            {QStringLiteral("saveRecipeAction"), QKeySequence(QKeySequence::Save)},
+            {QStringLiteral("exportAction"), QKeySequence(Qt::CTRL | Qt::Key_E)},
+            {QStringLiteral("setBaseAction"), QKeySequence(Qt::CTRL | Qt::Key_B)},
+            {QStringLiteral("addFineTunesAction"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F)},
+            {QStringLiteral("addFilesAction"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O)},
+        };
+        for (auto it = expected.begin(); it != expected.end(); ++it) {
+            auto *action = window.findChild<QAction *>(it.key());
+            QVERIFY2(action, qPrintable(it.key()));
+            QCOMPARE(action->shortcut(), it.value());
+        }
     }
 
     void undoRedoDriveTheUndoStack()
