@@ -98,6 +98,85 @@ int signOf(double d, double zeroThreshold)
     return ((d > 0.0) - (d < 0.0)) * nonzero;
 }
 
+// The per-model sums of one chunk's deltas τ = x − b (in f64, exact for f32 inputs).
+struct MomentSums {
+    double sum = 0.0;
+    double sumSq = 0.0;
+    double sumAbs = 0.0;
+    double baseDot = 0.0;
+    double maxAbs = 0.0;
+    double minAbs = std::numeric_limits<double>::infinity();
+    std::uint64_t zeros = 0;
+};
+
+// Writes the deltas and their signs (tau, sign) and returns their sums. Each sum runs in
+// four interleaved lanes (i mod 4) combined as ((l0 + l1) + (l2 + l3)) + tail, like sum4:
+// a fixed order, so the result never depends on the thread count, and four independent
+// add chains instead of one, which the compiler turns into vector adds.
+MomentSums deltaMoments(const float *base, const float *x, std::uint64_t n, double zeroThreshold,
+                        double *tau, std::int8_t *sign)
+{
+    constexpr int kLanes = 4;
+    double sum[kLanes] = {}, sumSq[kLanes] = {}, sumAbs[kLanes] = {}, baseDot[kLanes] = {};
+    double maxAbs[kLanes] = {};
+    double minAbs[kLanes];
+    std::uint64_t zeros[kLanes] = {};
+    for (double &m : minAbs)
+        m = std::numeric_limits<double>::infinity();
+    const std::uint64_t whole = n - n % kLanes;
+    for (std::uint64_t i = 0; i < whole; i += kLanes) {
+        for (int l = 0; l < kLanes; ++l) {
+            const double b = base[i + l];
+            const double d = static_cast<double>(x[i + l]) - b;
+            const double a = std::fabs(d);
+            tau[i + l] = d;
+            const int s = signOf(d, zeroThreshold);
+            sign[i + l] = static_cast<std::int8_t>(s);
+            zeros[l] += s == 0;
+            sum[l] += d;
+            sumSq[l] += d * d;
+            sumAbs[l] += a;
+            baseDot[l] += b * d;
+            maxAbs[l] = a > maxAbs[l] ? a : maxAbs[l];
+            minAbs[l] = a < minAbs[l] ? a : minAbs[l];
+        }
+    }
+    MomentSums tail;
+    for (std::uint64_t i = whole; i < n; ++i) {
+        const double b = base[i];
+        const double d = static_cast<double>(x[i]) - b;
+        const double a = std::fabs(d);
+        tau[i] = d;
+        const int s = signOf(d, zeroThreshold);
+        sign[i] = static_cast<std::int8_t>(s);
+        tail.zeros += s == 0;
+        tail.sum += d;
+        tail.sumSq += d * d;
+        tail.sumAbs += a;
+        tail.baseDot += b * d;
+        tail.maxAbs = a > tail.maxAbs ? a : tail.maxAbs;
+        tail.minAbs = a < tail.minAbs ? a : tail.minAbs;
+    }
+    auto combine = [](const double(&lane)[kLanes], double rest) {
+        return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + rest;
+    };
+    MomentSums out;
+    out.sum = combine(sum, tail.sum);
+    out.sumSq = combine(sumSq, tail.sumSq);
+    out.sumAbs = combine(sumAbs, tail.sumAbs);
+    out.baseDot = combine(baseDot, tail.baseDot);
+    out.maxAbs = tail.maxAbs;
+    out.minAbs = tail.minAbs;
+    out.zeros = tail.zeros;
+    for (int l = 0; l < kLanes; ++l) {
+        // NaN never wins a comparison; the sums above carry it to the non-finite check.
+        out.maxAbs = maxAbs[l] > out.maxAbs ? maxAbs[l] : out.maxAbs;
+        out.minAbs = minAbs[l] < out.minAbs ? minAbs[l] : out.minAbs;
+        out.zeros += zeros[l];
+    }
+    return out;
+}
+
 // The fine-tunes present in this tensor, in index order.
 std::vector<int> presentModels(const TensorData &data)
 {
@@ -107,6 +186,17 @@ std::vector<int> presentModels(const TensorData &data)
             used.push_back(static_cast<int>(t));
     }
     return used;
+}
+
+// 1 when d < 0, else 0 (also for −0 and NaN), from the bits: GCC compiles `d < 0.0` into
+// a branch here, which the (near random) signs of a sum mispredict half the time.
+int isNegative(double d)
+{
+    const std::uint64_t bits = std::bit_cast<std::uint64_t>(d);
+    const std::uint64_t magnitude = bits & 0x7fffffffffffffffull;
+    // 0 < magnitude <= +Inf: not a zero and not a NaN.
+    const std::uint64_t nonzeroNumber = (magnitude - 1) < 0x7ff0000000000000ull;
+    return static_cast<int>((bits >> 63) & nonzeroNumber);
 }
 
 struct Election {
@@ -130,7 +220,7 @@ void elect(int nUsed, std::uint64_t n, const double *tau, const std::int8_t *sig
             total[i] += tk[i];
     }
     for (std::uint64_t i = 0; i < n; ++i)
-        elected[i] = static_cast<std::int8_t>(1 - 2 * static_cast<int>(total[i] < 0.0));
+        elected[i] = static_cast<std::int8_t>(1 - 2 * isNegative(total[i]));
     std::fill(any, any + n, std::uint8_t{0});
     std::fill(conflict, conflict + n, std::uint8_t{0});
     for (int k = 0; k < nUsed; ++k) {
@@ -238,25 +328,14 @@ void TensorKernel::sweepMoments(const TensorData &data, StatsBlock &out)
                 const float *x = data.fineTunes[static_cast<std::size_t>(t)].data() + lo;
                 double *tk = scratch.tau.data() + static_cast<std::size_t>(k) * kChunk;
                 std::int8_t *sk = scratch.sign.data() + static_cast<std::size_t>(k) * kChunk;
-                double sum = 0.0, sumSq = 0.0, sumAbs = 0.0, baseDot = 0.0;
-                double maxAbs = 0.0;
-                double minAbs = std::numeric_limits<double>::infinity();
-                unsigned zeros = 0;
-                for (std::uint64_t i = 0; i < n; ++i) {
-                    const double b = base[i];
-                    const double d = static_cast<double>(x[i]) - b;
-                    const double a = std::fabs(d);
-                    tk[i] = d;
-                    const int s = signOf(d, zeroThreshold);
-                    sk[i] = static_cast<std::int8_t>(s);
-                    zeros += s == 0;
-                    sum += d;
-                    sumSq += d * d;
-                    sumAbs += a;
-                    baseDot += b * d;
-                    maxAbs = a > maxAbs ? a : maxAbs;
-                    minAbs = a < minAbs ? a : minAbs;
-                }
+                const MomentSums sums = deltaMoments(base, x, n, zeroThreshold, tk, sk);
+                const double sum = sums.sum;
+                const double sumSq = sums.sumSq;
+                const double sumAbs = sums.sumAbs;
+                const double baseDot = sums.baseDot;
+                const double maxAbs = sums.maxAbs;
+                const double minAbs = sums.minAbs;
+                const auto zeros = static_cast<unsigned>(sums.zeros);
                 const double chunkMean = sum / static_cast<double>(n);
                 const double m2 = sum4(n, [&](std::uint64_t i) {
                     const double centred = tk[i] - chunkMean;
@@ -295,15 +374,18 @@ void TensorKernel::sweepMoments(const TensorData &data, StatsBlock &out)
                     m.ulpValid = true;
                     if (finite) {
                         // Most deltas are 0–3 steps: a table lookup, no branch per element.
-                        std::array<unsigned, UlpHistogram::kBins> counts{};
+                        // Four count arrays by i mod 4: runs of equal steps (the usual
+                        // case) would otherwise wait on the previous increment's store.
+                        std::array<std::array<unsigned, UlpHistogram::kBins>, 4> counts{};
                         for (std::uint64_t i = 0; i < n; ++i) {
                             const std::uint32_t steps =
                                 UlpHistogram::steps(bf16Pattern(base[i]), bf16Pattern(x[i]));
-                            ++counts[steps < kStepBins.size() ? kStepBins[steps]
-                                                              : UlpHistogram::kBins - 1];
+                            ++counts[i & 3][steps < kStepBins.size() ? kStepBins[steps]
+                                                                     : UlpHistogram::kBins - 1];
                         }
-                        for (std::size_t b = 0; b < counts.size(); ++b)
-                            m.ulp.counts[b] += counts[b];
+                        for (std::size_t b = 0; b < UlpHistogram::kBins; ++b)
+                            m.ulp.counts[b] +=
+                                (counts[0][b] + counts[1][b]) + (counts[2][b] + counts[3][b]);
                     } else {
                         for (std::uint64_t i = 0; i < n; ++i) {
                             if (std::isfinite(x[i]) && std::isfinite(base[i]))
