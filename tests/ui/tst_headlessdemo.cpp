@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // `basin --demo` without a display: generates the demo family into the cache, analyses
 // it, merges it with TIES and writes a PNG report; a second run reuses the cache.
+#include "workbench/democache.h"
+
 #include <QImage>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <thread>
 
 class TestHeadlessDemo : public QObject {
     Q_OBJECT
@@ -73,6 +77,37 @@ private slots:
         QCOMPARE(runDemo(home.path(), {}, &out), 0);
         QVERIFY2(out.contains(QStringLiteral("reused")), qPrintable(out));
         QVERIFY(QFileInfo(home.filePath(QStringLiteral("basin-demo-report.png"))).size() > 10000);
+    }
+
+    void concurrentCallersShareOneFamily()
+    {
+        // Two Basins starting at once: both get an intact family, neither deletes the
+        // other's half-written one, and no temporary folder is left.
+        QTemporaryDir root;
+        QVERIFY(root.isValid());
+        const std::filesystem::path folder =
+            std::filesystem::path(root.path().toStdString()) / "demo-tiny";
+        basin::Result<basin::ui::DemoFamily> first =
+            basin::makeError(basin::ErrorCode::Internal, "");
+        basin::Result<basin::ui::DemoFamily> second = first;
+        std::thread other(
+            [&] { second = basin::ui::ensureDemoFamily(folder, QStringLiteral("tiny")); });
+        first = basin::ui::ensureDemoFamily(folder, QStringLiteral("tiny"));
+        other.join();
+        QVERIFY2(first.ok(), first.ok() ? "" : first.error().message.c_str());
+        QVERIFY2(second.ok(), second.ok() ? "" : second.error().message.c_str());
+        QVERIFY(first->generated || second->generated);
+        for (const std::filesystem::path &model : first->models)
+            QVERIFY2(std::filesystem::exists(model / "config.json"), model.c_str());
+        QCOMPARE(first->models, second->models);
+        QStringList entries =
+            QDir(root.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden);
+        QCOMPARE(entries, QStringList{QStringLiteral("demo-tiny")});
+        // A third caller reuses it.
+        basin::Result<basin::ui::DemoFamily> third =
+            basin::ui::ensureDemoFamily(folder, QStringLiteral("tiny"));
+        QVERIFY(third.ok());
+        QVERIFY(!third->generated);
     }
 
     void rejectsAnUnknownSize()

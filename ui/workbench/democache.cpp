@@ -5,8 +5,10 @@
 #include "model/checkpoint.h"
 #include "model/demofamily.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QRandomGenerator>
 #include <QStandardPaths>
 
 #include <system_error>
@@ -65,17 +67,31 @@ Result<DemoFamily> ensureDemoFamily(const std::filesystem::path &folder, const Q
     if (ec)
         return makeError(ErrorCode::IoError, "cannot remove the broken demo cache " +
                                                  folder.string() + ": " + ec.message());
+    // Written into a private sibling and renamed into place, so a second Basin starting at
+    // the same time never sees (or deletes) a half-written family: whoever renames first
+    // wins, the other one uses that family.
+    const std::filesystem::path staging =
+        folder.parent_path() /
+        (folder.filename().string() + ".tmp-" + std::to_string(QCoreApplication::applicationPid()) +
+         "-" + std::to_string(QRandomGenerator::global()->generate()));
+    std::filesystem::create_directories(folder.parent_path(), ec);
     DemoFamilyOptions options;
     options.size = size.toStdString();
     options.fineTunes = kFineTunes;
     options.dtype = Dtype::BF16; // like real fine-tunes: shows the bf16 step view too
     options.seed = 1;
-    Result<DemoFamilyResult> written = writeDemoFamily(folder, options, progress, cancel);
+    Result<DemoFamilyResult> written = writeDemoFamily(staging, options, progress, cancel);
     if (!written) {
-        std::filesystem::remove_all(folder, ec); // never leave a half family to "reuse"
+        std::filesystem::remove_all(staging, ec); // never leave a half family behind
         return written.takeError();
     }
-    family.models = written->modelFolders;
+    std::filesystem::rename(staging, folder, ec);
+    if (ec) {
+        std::filesystem::remove_all(staging, ec);
+        if (intact(folder))
+            return family; // another Basin finished first
+        return makeError(ErrorCode::IoError, "cannot move the demo family into " + folder.string());
+    }
     family.generated = true;
     return family;
 }

@@ -25,7 +25,9 @@ struct DemoFamily {
 };
 
 // Returns the family in `folder`, writing it first when it is missing or does not open
-// (a half-deleted or older cache is removed and regenerated). Errors: those of
+// (a half-deleted or older cache is removed and regenerated). The family is written into a
+// temporary sibling and renamed into place, so concurrent callers never see half of one.
+// Errors: those of
 // writeDemoFamily() (InvalidArgument for an unknown size, NoSpace, PermissionDenied,
 // Cancelled, …) and IoError when a broken cache cannot be removed.
 Result<DemoFamily> ensureDemoFamily(const std::filesystem::path &folder, const QString &size,
