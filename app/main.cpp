@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "mainwindow.h"
+#include "openmpwait.h"
 #include "workbench/democache.h"
 #include "workbench/headlessdemo.h"
 #include "workbench/session.h"
@@ -81,6 +82,7 @@ void scheduleScreenshot(basin::ui::MainWindow &window, const QString &file, int 
 
 int main(int argc, char **argv)
 {
+    basin::app::preferPassiveOpenMpWait(argv);
     QStringList args;
     for (int i = 0; i < argc; ++i)
         args << QString::fromLocal8Bit(argv[i]);
