@@ -16,6 +16,7 @@
 #include "recipe/recipecontroller.h"
 #include "recipe/recipedock.h"
 #include "recipe/recipedocument.h"
+#include "workbench/analysisoptionsdialog.h"
 #include "workbench/democache.h"
 #include "workbench/session.h"
 
@@ -90,6 +91,10 @@ MainWindow::MainWindow(QWidget *parent)
     createActions();
     createMenus();
     connectSession();
+    // Settings of earlier sessions (Analysis ▸ Settings); nothing is loaded yet to analyse.
+    if (const analysis::AnalysisOptions saved = AnalysisOptionsDialog::load();
+        !sameAnalysisOptions(saved, m_session->analysisOptions()))
+        m_session->setAnalysisOptions(saved);
 
     // Recipe dock, recipe files and export (ui/recipe, ui/export). Created after
     // connectSession() so the recipe's title (file name + modified mark) is set last.
@@ -320,6 +325,12 @@ void MainWindow::createActions()
     m_resetLayoutAction->setStatusTip(tr("Put the docks back where they started"));
     connect(m_resetLayoutAction, &QAction::triggered, this, &MainWindow::resetLayout);
 
+    m_analysisOptionsAction = new QAction(tr("Analysis &Settings…"), this);
+    m_analysisOptionsAction->setObjectName(QStringLiteral("analysisOptionsAction"));
+    m_analysisOptionsAction->setStatusTip(
+        tr("Trim density, zero threshold, sample cache and threads of the analysis"));
+    connect(m_analysisOptionsAction, &QAction::triggered, this, &MainWindow::editAnalysisOptions);
+
     m_aboutAction = new QAction(tr("&About Basin"), this);
     m_aboutAction->setObjectName(QStringLiteral("aboutAction"));
     connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
@@ -365,6 +376,8 @@ void MainWindow::createMenus()
     analysisMenu->addSeparator();
     analysisMenu->addAction(m_previousLayerAction);
     analysisMenu->addAction(m_nextLayerAction);
+    analysisMenu->addSeparator();
+    analysisMenu->addAction(m_analysisOptionsAction);
 
     QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
     helpMenu->setObjectName(QStringLiteral("helpMenu"));
@@ -467,6 +480,25 @@ void MainWindow::openPaths(const QStringList &paths)
 {
     if (!paths.isEmpty())
         m_session->addModels(paths);
+}
+
+void MainWindow::editAnalysisOptions()
+{
+    AnalysisOptionsDialog dialog(m_session->analysisOptions(), this);
+    if (dialog.exec() == QDialog::Accepted)
+        applyAnalysisOptions(dialog.options());
+}
+
+void MainWindow::applyAnalysisOptions(const analysis::AnalysisOptions &options)
+{
+    AnalysisOptionsDialog::save(options);
+    if (sameAnalysisOptions(options, m_session->analysisOptions()))
+        return;
+    m_session->setAnalysisOptions(options);
+    log(tr("Analysis settings: trim density %1, zero threshold %2, sample %3")
+            .arg(options.density)
+            .arg(options.zeroThreshold)
+            .arg(options.sampleSize));
 }
 
 void MainWindow::closeAllModels()

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "analysis/analysisoptions.h"
+
 #include <QMainWindow>
 #include <QStringList>
 
@@ -73,6 +75,10 @@ public slots:
     // Generates (once, in the background) and opens the demo family ("tiny" or "small").
     void openDemoFamily(const QString &size = QStringLiteral("small"));
     void closeAllModels();
+    // Analysis ▸ Settings: the dialog; on OK, applyAnalysisOptions().
+    void editAnalysisOptions();
+    // Remembers the options and, when they differ from the session's, analyses again.
+    void applyAnalysisOptions(const basin::analysis::AnalysisOptions &options);
 
 signals:
     // The demo family is ready and being opened (or failed: message not empty).
@@ -135,6 +141,7 @@ private:
     QAction *m_resetLayoutAction = nullptr;
     QAction *m_viewSeparator = nullptr; // dock entries go above it
     QAction *m_aboutAction = nullptr;
+    QAction *m_analysisOptionsAction = nullptr;
     QByteArray m_defaultState;
     quint64 m_demoJob = 0;
 };
