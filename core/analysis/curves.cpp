@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "analysis/curves.h"
 
+#include "analysis/curvesrecipe.h"
 #include "merge/method.h"
 
 #include <algorithm>
@@ -271,28 +272,21 @@ Result<CurveSet> weightCurves(const AnalysisSnapshot &snapshot, const recipe::Re
     if (!method || !method->findParam("weight"))
         return makeError(ErrorCode::InvalidArgument,
                          "curves: method " + recipe.mergeMethod + " has no weight parameter");
-    std::size_t entryIndex = recipe.models.size();
-    for (std::size_t i = 0; i < recipe.models.size(); ++i)
-        if (snapshotModelIndex(snapshot, recipe.models[i].model) == request.model)
-            entryIndex = i;
-    if (entryIndex == recipe.models.size())
-        return makeError(
-            ErrorCode::InvalidArgument,
-            "curves: model " + std::to_string(request.model) + " (" +
-                (request.model >= 0 && request.model < static_cast<int>(snapshot.modelNames.size())
-                     ? modelLabel(snapshot, request.model)
-                     : std::string("?")) +
-                ") is not listed under models: in the recipe");
+    auto axis = weightAxis(snapshot, recipe, request.model);
+    if (!axis)
+        return axis.takeError();
     CurveSet set;
     set.x = xValues(request);
-    set.xTitle = "weight of " + modelLabel(snapshot, request.model);
-    set.current = plainNumber(recipe.models[entryIndex].parameters, "weight");
+    const std::string label = modelLabel(snapshot, request.model);
+    set.xTitle = axis->scaled ? "× weight of " + label + " (its per-layer weights scaled)"
+                              : "weight of " + label;
+    set.current = axis->current;
     addPreviewSeries(set, snapshot, true);
-    recipe::Recipe at = recipe;
     for (double x : set.x) {
-        recipe::setParameter(at.models[entryIndex].parameters, "weight",
-                             recipe::Setting(recipe::Value::makeNumber(x)));
-        auto preview = computePreview(snapshot, at);
+        auto at = withModelWeight(snapshot, recipe, request.model, x);
+        if (!at)
+            return at.takeError();
+        auto preview = computePreview(snapshot, *at);
         if (!preview)
             return preview.takeError();
         set.exact = set.exact && preview->exact;

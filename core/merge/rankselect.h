@@ -5,7 +5,10 @@
 // breadcrumbs and sce. The bit pattern of a non-negative f32 orders like its value, so:
 // - valuesAtRanks(): a two-level radix histogram (high 16 bits, then the low 15 bits inside
 //   the one bin that matters) finds the exact value at any rank in two passes, in parallel,
-//   with integer counts only (so the answer cannot depend on the thread count);
+//   with integer counts only (so the answer cannot depend on the thread count). Below
+//   kSmallRankElements it takes a single-threaded path instead (an L1-sized coarse
+//   histogram, then nth_element on the one coarse bin): the radix histograms cost ~2 MB of
+//   allocation and clearing per call, which dominates on samples of a few 10^4 values;
 // - RankFinder: usually one pass, by sampling a narrow window around the cut first, with
 //   valuesAtRanks() as its exact fallback.
 // Ties at a cut are resolved by flat index (indexOfNthEqual(), RankFinder::nthEqualIndex()).
@@ -16,9 +19,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -78,14 +83,102 @@ std::vector<std::uint64_t> histogram(std::uint64_t n, std::size_t bins, bool par
 
 } // namespace rankselect_detail
 
-// For each rank r < n (ascending order of magnitude), the magnitude at that rank and the
-// counts below and equal to it. bitsAt(i) gives magnitudeBits() of element i; it is called
-// twice per element, from several threads.
+// Below this many elements valuesAtRanks() takes the small path.
+inline constexpr std::uint64_t kSmallRankElements = std::uint64_t{1} << 17;
+
+namespace rankselect_detail {
+
+// The small path of valuesAtRanks(): one pass counts the elements per coarse bin (the top 11
+// of the 31 magnitude bits: 2048 counters, 8 KB, in L1), a second pass gathers the bits of
+// the elements inside the coarse bins holding the ranks, and nth_element over each gathered
+// bin reads off the exact value; below and equal are counted exactly, so the result equals
+// the radix path's. Single-threaded; scratch is 4 bytes per element; bitsAt is called once
+// per element. Counts are 32-bit: n < 2^32 (valuesAtRanks() sends only n < 2^17 here).
 template <typename BitsAt>
-std::vector<RankValue> valuesAtRanks(std::uint64_t n, BitsAt bitsAt,
-                                     std::span<const std::uint64_t> ranks)
+std::vector<RankValue> smallValuesAtRanks(std::uint64_t n, BitsAt bitsAt,
+                                          std::span<const std::uint64_t> ranks)
 {
-    using namespace rankselect_detail;
+    constexpr int kCoarseShift = 20;
+    constexpr std::size_t kCoarseBins = std::size_t{1} << (31 - kCoarseShift);
+    // The bits first, in one streaming pass: the counting and gathering loops below then
+    // read one array instead of recomputing each element (about twice as fast).
+    // (Not zero-filled first: every slot is written.)
+    const auto storage = std::make_unique_for_overwrite<std::uint32_t[]>(n);
+    const std::span<std::uint32_t> all(storage.get(), n);
+    for (std::uint64_t i = 0; i < n; ++i)
+        all[i] = bitsAt(i);
+    std::array<std::uint32_t, kCoarseBins> coarse{};
+    for (const std::uint32_t bits : all)
+        ++coarse[bits >> kCoarseShift];
+
+    std::vector<std::uint32_t> binOf(ranks.size());
+    std::vector<std::uint64_t> belowBin(ranks.size());
+    for (std::size_t r = 0; r < ranks.size(); ++r) {
+        std::uint64_t cumulative = 0;
+        std::size_t bin = 0;
+        while (cumulative + coarse[bin] <= ranks[r]) {
+            cumulative += coarse[bin];
+            ++bin;
+        }
+        binOf[r] = static_cast<std::uint32_t>(bin);
+        belowBin[r] = cumulative;
+    }
+    std::vector<std::uint32_t> bins(binOf);
+    std::sort(bins.begin(), bins.end());
+    bins.erase(std::unique(bins.begin(), bins.end()), bins.end());
+    std::vector<std::vector<std::uint32_t>> gathered(bins.size());
+    if (bins.size() == 1) {
+        // Branch-free compaction: every element is written, only those in the bin advance
+        // the cursor (the bin's count is known, plus one slot for the last write).
+        const std::uint32_t only = bins.front();
+        std::vector<std::uint32_t> &into = gathered.front();
+        into.resize(coarse[only] + 1);
+        std::uint32_t *slot = into.data();
+        std::size_t cursor = 0;
+        for (const std::uint32_t bits : all) {
+            slot[cursor] = bits;
+            cursor += (bits >> kCoarseShift) == only ? 1 : 0;
+        }
+        into.resize(cursor);
+    } else {
+        for (std::size_t b = 0; b < bins.size(); ++b)
+            gathered[b].reserve(coarse[bins[b]]);
+        for (const std::uint32_t bits : all) {
+            const std::uint32_t key = bits >> kCoarseShift;
+            for (std::size_t b = 0; b < bins.size(); ++b) {
+                if (key == bins[b])
+                    gathered[b].push_back(bits);
+            }
+        }
+    }
+
+    std::vector<RankValue> result(ranks.size());
+    for (std::size_t r = 0; r < ranks.size(); ++r) {
+        const auto slot = static_cast<std::size_t>(
+            std::lower_bound(bins.begin(), bins.end(), binOf[r]) - bins.begin());
+        std::vector<std::uint32_t> &values = gathered[slot];
+        // nth_element only permutes, so several ranks can share one gathered bin.
+        const auto position = static_cast<std::ptrdiff_t>(ranks[r] - belowBin[r]);
+        std::nth_element(values.begin(), values.begin() + position, values.end());
+        const std::uint32_t value = values[static_cast<std::size_t>(position)];
+        std::uint64_t below = 0;
+        std::uint64_t equal = 0;
+        for (const std::uint32_t v : values) {
+            below += v < value ? 1 : 0;
+            equal += v == value ? 1 : 0;
+        }
+        result[r].bits = value;
+        result[r].below = belowBin[r] + below;
+        result[r].equal = equal;
+    }
+    return result;
+}
+
+// The two-level radix path of valuesAtRanks(), for any n.
+template <typename BitsAt>
+std::vector<RankValue> radixValuesAtRanks(std::uint64_t n, BitsAt bitsAt,
+                                          std::span<const std::uint64_t> ranks)
+{
     const bool parallel = n >= kParallelMinElements;
     const auto high =
         histogram(n, kHighBins, parallel,
@@ -142,6 +235,21 @@ std::vector<RankValue> valuesAtRanks(std::uint64_t n, BitsAt bitsAt,
     return result;
 }
 
+} // namespace rankselect_detail
+
+// For each rank r < n (ascending order of magnitude), the magnitude at that rank and the
+// counts below and equal to it. bitsAt(i) gives magnitudeBits() of element i; it is called
+// twice per element, from several threads for large n. Small n (< kSmallRankElements) runs
+// on the calling thread without the radix histograms; both paths return the same values.
+template <typename BitsAt>
+std::vector<RankValue> valuesAtRanks(std::uint64_t n, BitsAt bitsAt,
+                                     std::span<const std::uint64_t> ranks)
+{
+    if (n < kSmallRankElements)
+        return rankselect_detail::smallValuesAtRanks(n, bitsAt, ranks);
+    return rankselect_detail::radixValuesAtRanks(n, bitsAt, ranks);
+}
+
 // The flat index of the j-th (0-based, in index order) element whose bits equal `bits`;
 // n when fewer than j + 1 elements do.
 template <typename BitsAt>
@@ -182,6 +290,11 @@ std::uint64_t indexOfNthEqual(std::uint64_t n, BitsAt bitsAt, std::uint32_t bits
 // A rank whose window misses it, a window crowded by a huge tie (e.g. zeros), or a small
 // tensor uses the two-pass radix selection above instead. Both give the exact answer, so
 // the result never depends on which path ran or on the thread count.
+//
+// The candidates are bounded: at most max(kMinCandidateBudget, n / kBudgetFraction) of them
+// (8 bytes each) are kept over all windows. bf16-quantised task vectors put long runs of
+// equal magnitudes inside a window; once the budget is spent the collection stops and the
+// exact radix path answers instead, so scratch stays at a few percent of the tensor's size.
 template <typename BitsAt> class RankFinder {
 public:
     RankFinder(std::uint64_t n, BitsAt bitsAt) : m_n(n), m_bitsAt(bitsAt) {}
@@ -189,6 +302,9 @@ public:
     // The magnitude at each ascending rank (each < n), with the counts below and equal to it.
     std::vector<RankValue> at(std::span<const std::uint64_t> ranks)
     {
+        m_found.clear();
+        m_foundBytes = 0;
+        m_peakScratch = 0;
         if (ranks.size() > kMaxWindows) {
             m_windows.assign(ranks.size(), Window{});
             return valuesAtRanks(m_n, m_bitsAt, ranks);
@@ -202,8 +318,8 @@ public:
         for (std::size_t r = 0; r < ranks.size(); ++r) {
             Window &window = m_windows[r];
             if (window.valid && ranks[r] >= window.below &&
-                ranks[r] - window.below < window.candidates.size()) {
-                values[r] = valueInWindow(window, ranks[r] - window.below);
+                ranks[r] - window.below < window.total) {
+                values[r] = valueInWindow(r, ranks[r] - window.below);
             } else {
                 window.valid = false;
                 missed.push_back(ranks[r]);
@@ -226,24 +342,39 @@ public:
     // equal `bits` (a value at() returned); n when there are fewer.
     std::uint64_t nthEqualIndex(std::uint32_t bits, std::uint64_t j) const
     {
-        for (const Window &window : m_windows) {
+        for (std::size_t r = 0; r < m_windows.size(); ++r) {
+            const Window &window = m_windows[r];
             if (!window.valid || bits < window.low || bits > window.high)
                 continue;
-            // Every element with these bits is a candidate, and candidates are in index order.
+            // Every element with these bits is a candidate; chunks and their lists are in
+            // index order.
             std::uint64_t seen = 0;
-            for (const Candidate &c : window.candidates) {
-                if (c.bits == bits && seen++ == j)
-                    return c.index;
+            for (std::size_t c = 0; c * m_windows.size() + r < m_found.size(); ++c) {
+                for (const Candidate &candidate : m_found[c * m_windows.size() + r]) {
+                    if (candidate.bits == bits && seen++ == j)
+                        return static_cast<std::uint64_t>(c) * kChunk + candidate.offset;
+                }
             }
             return m_n;
         }
         return indexOfNthEqual(m_n, m_bitsAt, bits, j);
     }
 
+    // The most candidate scratch (bytes) the last at() held at once: the collected lists,
+    // the threads' per-chunk buffers and the copy a window's selection sorts.
+    std::uint64_t peakScratchBytes() const { return m_peakScratch; }
+
+    // The most candidates at() keeps over all windows for a tensor of n elements.
+    static std::uint64_t candidateBudget(std::uint64_t n)
+    {
+        return std::max(kMinCandidateBudget, n / kBudgetFraction);
+    }
+
 private:
+    // A candidate inside one chunk: its bits and its offset from the chunk's first index.
     struct Candidate {
         std::uint32_t bits;
-        std::uint64_t index;
+        std::uint32_t offset;
     };
 
     struct Window {
@@ -251,27 +382,36 @@ private:
         std::uint32_t low = 0;
         std::uint32_t high = 0;
         std::uint64_t below = 0; // elements below low
-        std::vector<Candidate> candidates;
+        std::uint64_t total = 0; // candidates: elements in [low, high]
     };
 
     static constexpr std::uint64_t kMinWindowElements = std::uint64_t{1} << 18;
     static constexpr std::uint64_t kSamples = std::uint64_t{1} << 15;
     static constexpr std::uint64_t kChunk = std::uint64_t{1} << 16;
     static constexpr std::size_t kMaxWindows = 2;
+    // A continuous distribution puts ~2.6 % of the elements in a window (±5σ of the sample
+    // quantile); n/32 (3.1 %) leaves room for that and stops anything much more crowded.
+    static constexpr std::uint64_t kBudgetFraction = 32;
+    static constexpr std::uint64_t kMinCandidateBudget = std::uint64_t{1} << 18; // 2 MiB
 
-    static RankValue valueInWindow(const Window &window, std::uint64_t position)
+    RankValue valueInWindow(std::size_t r, std::uint64_t position)
     {
-        std::vector<std::uint32_t> bits(window.candidates.size());
-        for (std::size_t c = 0; c < bits.size(); ++c)
-            bits[c] = window.candidates[c].bits;
+        const Window &window = m_windows[r];
+        std::vector<std::uint32_t> bits;
+        bits.reserve(window.total);
+        for (std::size_t c = 0; c * m_windows.size() + r < m_found.size(); ++c) {
+            for (const Candidate &candidate : m_found[c * m_windows.size() + r])
+                bits.push_back(candidate.bits);
+        }
+        m_peakScratch = std::max(m_peakScratch, m_foundBytes + bits.capacity() * 4);
         std::nth_element(bits.begin(), bits.begin() + static_cast<std::ptrdiff_t>(position),
                          bits.end());
         RankValue value;
         value.bits = bits[position];
         value.below = window.below;
-        for (const Candidate &c : window.candidates) {
-            value.below += c.bits < value.bits ? 1 : 0;
-            value.equal += c.bits == value.bits ? 1 : 0;
+        for (const std::uint32_t b : bits) {
+            value.below += b < value.bits ? 1 : 0;
+            value.equal += b == value.bits ? 1 : 0;
         }
         return value;
     }
@@ -285,9 +425,8 @@ private:
         std::sort(sample.begin(), sample.end());
         const std::size_t count = ranks.size();
         m_windows.assign(count, Window{});
-        std::vector<std::uint32_t> lows(count);
-        std::vector<std::uint32_t> widths(count);
-        std::vector<std::uint64_t> expected(count); // candidates per chunk, with a margin
+        std::array<std::uint32_t, kMaxWindows> lows{};
+        std::array<std::uint32_t, kMaxWindows> widths{};
         for (std::size_t r = 0; r < count; ++r) {
             const double q = static_cast<double>(ranks[r]) / static_cast<double>(m_n);
             const double spread =
@@ -301,62 +440,95 @@ private:
                               : sample[static_cast<std::size_t>(last)];
             lows[r] = window.low;
             widths[r] = window.high - window.low;
-            expected[r] = static_cast<std::uint64_t>(3.0 * spread / static_cast<double>(kSamples) *
-                                                     static_cast<double>(kChunk));
         }
 
         const auto chunks = static_cast<std::size_t>((m_n + kChunk - 1) / kChunk);
-        // Per chunk and window: candidates, the count below, and a crowding flag.
-        std::vector<std::vector<Candidate>> found(chunks * count);
+        const std::uint64_t budget = candidateBudget(m_n);
+        // Per chunk and window: candidates (exactly sized), the count below, and whether the
+        // chunk was too crowded or came after the budget ran out.
+        m_found.assign(chunks * count, {});
         std::vector<std::uint64_t> below(chunks * count, 0);
-        std::vector<unsigned char> crowded(chunks * count, 0);
+        std::atomic<bool> failed{false};
+        std::uint64_t collected = 0;    // candidates kept so far, all threads
+        std::uint64_t bufferBytes = 0;  // the threads' per-chunk buffers, summed at the end
         const BitsAt bitsAt = m_bitsAt; // a local copy: push_back cannot alias it
-#pragma omp parallel for schedule(static) if (m_n >= kParallelMinElements)
-        for (std::int64_t c = 0; c < static_cast<std::int64_t>(chunks); ++c) {
-            const std::uint64_t begin = static_cast<std::uint64_t>(c) * kChunk;
-            const std::uint64_t end = std::min(m_n, begin + kChunk);
-            // Windows are few (one for ties, two for breadcrumbs): one read of each element
-            // serves all of them.
-            const std::size_t first = static_cast<std::size_t>(c) * count;
-            std::array<std::uint64_t, kMaxWindows> under{};
-            std::array<std::uint32_t, kMaxWindows> low{};   // locals: push_back cannot alias
-            std::array<std::uint32_t, kMaxWindows> width{}; // them, so they stay in registers
-            for (std::size_t r = 0; r < count; ++r) {
-                low[r] = lows[r];
-                width[r] = widths[r];
-                found[first + r].reserve(expected[r] * (end - begin) / kChunk + 64);
-            }
-            for (std::uint64_t i = begin; i < end; ++i) {
-                const std::uint32_t bits = bitsAt(i);
-                for (std::size_t r = 0; r < count; ++r) {
-                    // Arithmetic, not a branch: about half the elements lie below, at random.
-                    under[r] += static_cast<std::uint64_t>(bits < low[r]);
-                    if (bits - low[r] <= width[r]) // low <= bits <= high in one compare
-                        found[first + r].push_back({bits, i});
+#pragma omp parallel if (m_n >= kParallelMinElements)
+        {
+            // One reusable buffer per window and thread; a chunk fills at most a quarter.
+            std::array<std::vector<Candidate>, kMaxWindows> buffer;
+#pragma omp for schedule(static)
+            for (std::int64_t c = 0; c < static_cast<std::int64_t>(chunks); ++c) {
+                const std::uint64_t begin = static_cast<std::uint64_t>(c) * kChunk;
+                const std::uint64_t end = std::min(m_n, begin + kChunk);
+                const std::uint64_t crowd = (end - begin) / 4;
+                // Windows are few (one for ties, two for breadcrumbs): one read of each
+                // element serves all of them.
+                const std::size_t first = static_cast<std::size_t>(c) * count;
+                std::array<std::uint64_t, kMaxWindows> under{};
+                std::array<std::uint32_t, kMaxWindows> low = lows;     // locals: push_back cannot
+                std::array<std::uint32_t, kMaxWindows> width = widths; // alias them
+                for (std::size_t r = 0; r < count; ++r)
+                    buffer[r].clear();
+                // Once the collection has failed only the counts below are left to do, and
+                // they are not needed either: skip the chunk.
+                bool collecting = !failed.load(std::memory_order_relaxed);
+                for (std::uint64_t i = begin; i < end && collecting; ++i) {
+                    const std::uint32_t bits = bitsAt(i);
+                    for (std::size_t r = 0; r < count; ++r) {
+                        // Arithmetic, not a branch: about half the elements lie below.
+                        under[r] += static_cast<std::uint64_t>(bits < low[r]);
+                        if (bits - low[r] <= width[r]) { // low <= bits <= high in one compare
+                            buffer[r].push_back({bits, static_cast<std::uint32_t>(i - begin)});
+                            // A window this crowded is a tie (or a bad sample): the radix
+                            // path is cheaper.
+                            if (buffer[r].size() > crowd)
+                                collecting = false;
+                        }
+                    }
+                }
+                std::uint64_t size = 0;
+                for (std::size_t r = 0; r < count; ++r)
+                    size += buffer[r].size();
+                if (collecting) {
+                    std::uint64_t total = 0;
+#pragma omp atomic capture
+                    total = collected += size;
+                    collecting = total <= budget;
+                }
+                if (!collecting) {
+                    failed.store(true, std::memory_order_relaxed);
+                } else {
+                    for (std::size_t r = 0; r < count; ++r) {
+                        below[first + r] = under[r];
+                        m_found[first + r].assign(buffer[r].begin(), buffer[r].end());
+                    }
                 }
             }
-            for (std::size_t r = 0; r < count; ++r) {
-                below[first + r] = under[r];
-                // A window this crowded is a tie (or a bad sample): the radix path is cheaper.
-                crowded[first + r] = found[first + r].size() > (end - begin) / 4 ? 1 : 0;
-            }
+            std::uint64_t bytes = 0;
+            for (std::size_t r = 0; r < count; ++r)
+                bytes += buffer[r].capacity() * sizeof(Candidate);
+#pragma omp atomic
+            bufferBytes += bytes;
         }
+        if (failed.load()) {
+            m_found.clear();
+            m_found.shrink_to_fit();
+            m_foundBytes = 0;
+            // At most the budget was held in lists next to the buffers.
+            m_peakScratch = std::min(collected, budget) * sizeof(Candidate) + bufferBytes;
+            return; // every window invalid: the radix path answers
+        }
+        m_foundBytes = 0;
+        for (const auto &list : m_found)
+            m_foundBytes += list.capacity() * sizeof(Candidate);
+        // The buffers and the lists were alive together at the end of the pass.
+        m_peakScratch = m_foundBytes + bufferBytes;
         for (std::size_t r = 0; r < count; ++r) {
             Window &window = m_windows[r];
             window.valid = true;
-            std::size_t total = 0;
             for (std::size_t c = 0; c < chunks; ++c) {
-                const std::size_t slot = c * count + r;
-                window.valid = window.valid && crowded[slot] == 0;
-                window.below += below[slot];
-                total += found[slot].size();
-            }
-            if (!window.valid)
-                continue;
-            window.candidates.reserve(total);
-            for (std::size_t c = 0; c < chunks; ++c) {
-                const auto &list = found[c * count + r];
-                window.candidates.insert(window.candidates.end(), list.begin(), list.end());
+                window.below += below[c * count + r];
+                window.total += m_found[c * count + r].size();
             }
         }
     }
@@ -364,6 +536,9 @@ private:
     std::uint64_t m_n;
     BitsAt m_bitsAt;
     std::vector<Window> m_windows;
+    std::vector<std::vector<Candidate>> m_found; // [chunk · windows + window]
+    std::uint64_t m_foundBytes = 0;
+    std::uint64_t m_peakScratch = 0;
 };
 
 } // namespace basin::merge

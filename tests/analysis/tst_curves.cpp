@@ -3,6 +3,7 @@
 // slerp falls back, λ and weight curves through the current preview, density proxies.
 #include "analysis/analysispass.h"
 #include "analysis/curves.h"
+#include "analysis/curvesrecipe.h"
 #include "model/checkpoint.h"
 #include "model/modelset.h"
 #include "recipe/yamlreader.h"
@@ -54,6 +55,9 @@ private slots:
     void slerpLeavesLerpOnFarFamily();
     void lambdaCurveThroughPreview();
     void weightCurveThroughPreview();
+    void weightCurveKeepsPerLayerWeights_data();
+    void weightCurveKeepsPerLayerWeights();
+    void weightCurveOnSlices();
     void densityProxies();
     void csvAndErrors();
 
@@ -246,6 +250,189 @@ void TestCurves::weightCurveThroughPreview()
     request.model = 0; // the base is not a weighted model of this recipe
     auto bad = computeCurves(*m_f32, &*recipe, request);
     QVERIFY(!bad.ok());
+}
+
+// Multiplies every value of one models: entry's weight setting (a gradient or a filtered
+// list) by x, written out independently of the code under test.
+static void scaleEntryWeight(recipe::Recipe &r, std::size_t entry, double x)
+{
+    recipe::Parameters &params = r.models[entry].parameters;
+    for (recipe::Parameter &p : params) {
+        if (p.name != "weight")
+            continue;
+        auto scale = [x](recipe::Value &v) {
+            v.number *= x;
+            for (double &a : v.anchors)
+                a *= x;
+        };
+        if (p.setting.isFiltered()) {
+            for (recipe::FilterRule &rule : p.setting.rules())
+                scale(rule.value);
+        } else {
+            scale(p.setting.value());
+        }
+    }
+}
+
+void TestCurves::weightCurveKeepsPerLayerWeights_data()
+{
+    QTest::addColumn<QString>("caseName");
+    QTest::addColumn<int>("entry"); // the models: entry whose weight varies
+    QTest::addColumn<QString>("scope");
+    QTest::addColumn<double>("tolerance");
+    // ft1: filtered gradients (self_attn [0.1, 0.9], mlp [0.8, 0.5, 0.2], else 0.5); ft2 keeps
+    // its gradient [0, 0.5, 0.3, 0.7, 1]. Exact (Gram cache).
+    QTest::newRow("linear filtered gradient, ft1, global")
+        << "linear-gradient-filter" << 0 << "" << 1e-12;
+    QTest::newRow("linear filtered gradient, ft1, L1")
+        << "linear-gradient-filter" << 0 << "L1" << 1e-12;
+    QTest::newRow("linear plain gradient, ft2, L3")
+        << "linear-gradient-filter" << 1 << "L3" << 1e-12;
+    // ties on the sample cache (whole fixture tensors): ft2's gradient [0, 0.3, 0.7, 1].
+    QTest::newRow("ties gradient, ft2, global") << "ties-gradient" << 1 << "" << 1e-12;
+}
+
+void TestCurves::weightCurveKeepsPerLayerWeights()
+{
+    QFETCH(QString, caseName);
+    QFETCH(int, entry);
+    QFETCH(QString, scope);
+    QFETCH(double, tolerance);
+    auto recipe =
+        recipe::readRecipeFile(dataDir() / "cases" / caseName.toStdString() / "recipe.yml");
+    QVERIFY(recipe.ok());
+    const int model = snapshotModelIndex(*m_f32, recipe->models[std::size_t(entry)].model);
+    QVERIFY(model > 0);
+    CurveRequest request;
+    request.variable = CurveVariable::Weight;
+    request.model = model;
+    // (x = 0 would zero ft1 where ft2's gradient is 0 too: normalize cannot divide there.)
+    request.from = 0.5;
+    request.to = 2.5;
+    request.steps = 5; // 0.5, 1 (the recipe), 1.5, 2, 2.5
+    request.scope = scope.toStdString();
+    auto curves = computeCurves(*m_f32, &*recipe, request);
+    QVERIFY2(curves.ok(), curves ? "" : curves.error().message.c_str());
+    // The weight is not one number: x scales the model's per-layer weights, 1 = the recipe.
+    QCOMPARE(curves->current.value(), 1.0);
+    QVERIFY(QString::fromStdString(curves->xTitle).contains(QStringLiteral("scaled")));
+
+    auto rowOf = [&](const Preview &p) -> const PreviewRow & {
+        for (const PreviewRow &r : p.groups)
+            if (r.label == request.scope)
+                return r;
+        return p.global;
+    };
+    auto check = [&](std::size_t step, const recipe::Recipe &expected) {
+        auto preview = computePreview(*m_f32, expected);
+        QVERIFY2(preview.ok(), preview ? "" : preview.error().message.c_str());
+        const PreviewRow &row = rowOf(*preview);
+        for (int t = 0; t < m_f32->fineTunes(); ++t) {
+            const std::string ft = m_f32->fineTuneLabel(t);
+            const auto ts = std::size_t(t);
+            const double got = curves->find("retention_" + ft)->y[step];
+            QVERIFY2(close(got, row.retention[ts], tolerance) ||
+                         (std::isnan(got) && std::isnan(row.retention[ts])),
+                     qPrintable(QStringLiteral("x %1 retention %2: %3 vs %4")
+                                    .arg(curves->x[step])
+                                    .arg(QString::fromStdString(ft))
+                                    .arg(got, 0, 'g', 17)
+                                    .arg(row.retention[ts], 0, 'g', 17)));
+            QVERIFY(close(curves->find("dist_" + ft)->y[step], row.distance[ts], tolerance));
+        }
+        QVERIFY(
+            close(curves->find("rel_perturbation")->y[step], row.relativePerturbation, tolerance));
+    };
+    // The current value is the recipe itself.
+    check(1, *recipe);
+    // x = 2: this model's per-layer weights doubled, every other model's untouched.
+    recipe::Recipe doubled = *recipe;
+    scaleEntryWeight(doubled, std::size_t(entry), 2.0);
+    check(3, doubled);
+    recipe::Recipe half = *recipe;
+    scaleEntryWeight(half, std::size_t(entry), 0.5);
+    check(0, half);
+    // recipeAt (what an evaluator merges) is the same recipe as the curve's point.
+    auto candidate = recipeAt(*m_f32, &*recipe, request, 2.0);
+    QVERIFY(candidate.ok());
+    check(3, *candidate);
+    // Setting one scalar weight (the old behaviour) would be a different merge (globally; a
+    // single layer may happen to have the weight 1 there).
+    if (!request.scope.empty())
+        return;
+    recipe::Recipe scalar = *recipe;
+    recipe::setParameter(scalar.models[std::size_t(entry)].parameters, "weight",
+                         recipe::Setting(recipe::Value::makeNumber(2.0)));
+    auto flat = computePreview(*m_f32, scalar);
+    QVERIFY(flat.ok());
+    QVERIFY(
+        !close(curves->find("rel_perturbation")->y[3], rowOf(*flat).relativePerturbation, 1e-6));
+}
+
+void TestCurves::weightCurveOnSlices()
+{
+    // In-place slices (every source reads its own layers): ft1's weight differs per slice, so
+    // x scales it in both slices; ft2 keeps its gradient and ft3 its value.
+    auto sliced = [](const char *ft1a, const char *ft1b) {
+        return std::string("slices:\n"
+                           "  - sources:\n"
+                           "      - model: ft1\n"
+                           "        layer_range: [0, 2]\n"
+                           "        parameters: {weight: ") +
+               ft1a +
+               "}\n"
+               "      - model: ft2\n"
+               "        layer_range: [0, 2]\n"
+               "        parameters: {weight: [0.2, 0.8]}\n"
+               "  - sources:\n"
+               "      - model: ft1\n"
+               "        layer_range: [2, 4]\n"
+               "        parameters: {weight: " +
+               ft1b +
+               "}\n"
+               "      - model: ft3\n"
+               "        layer_range: [2, 4]\n"
+               "        parameters: {weight: 0.5}\n"
+               "merge_method: linear\n"
+               "parameters: {normalize: false}\n"
+               "dtype: float32\n";
+    };
+    const fs::path dir = dataDir() / "families" / "f32";
+    auto recipe = recipe::readRecipeString(sliced("0.3", "[0.7, 0.1]"), dir);
+    QVERIFY2(recipe.ok(), recipe ? "" : recipe.error().message.c_str());
+    auto doubled = recipe::readRecipeString(sliced("0.6", "[1.4, 0.2]"), dir);
+    QVERIFY(doubled.ok());
+    CurveRequest request;
+    request.variable = CurveVariable::Weight;
+    request.model = 1;
+    request.from = 0.0;
+    request.to = 2.0;
+    request.steps = 3;
+    auto curves = computeCurves(*m_f32, &*recipe, request);
+    QVERIFY2(curves.ok(), curves ? "" : curves.error().message.c_str());
+    QCOMPARE(curves->current.value(), 1.0);
+    auto same = computePreview(*m_f32, *recipe);
+    auto twice = computePreview(*m_f32, *doubled);
+    QVERIFY2(same.ok() && twice.ok(), same ? "" : same.error().message.c_str());
+    for (int t = 0; t < m_f32->fineTunes(); ++t) {
+        const std::string ft = m_f32->fineTuneLabel(t);
+        const auto &r = curves->find("retention_" + ft)->y;
+        QVERIFY(close(r[1], same->global.retention[std::size_t(t)], 1e-12));
+        QVERIFY(close(r[2], twice->global.retention[std::size_t(t)], 1e-12));
+    }
+    auto candidate = recipeAt(*m_f32, &*recipe, request, 2.0);
+    QVERIFY(candidate.ok());
+    auto merged = computePreview(*m_f32, *candidate);
+    QVERIFY(merged.ok());
+    QVERIFY(close(merged->global.mergedNorm, twice->global.mergedNorm, 1e-12));
+
+    // The same plain weight in every slice: x is that weight.
+    auto plain = recipe::readRecipeString(sliced("0.4", "0.4"), dir);
+    QVERIFY(plain.ok());
+    auto axis = weightAxis(*m_f32, *plain, 1);
+    QVERIFY(axis.ok());
+    QVERIFY(!axis->scaled);
+    QCOMPARE(axis->current.value(), 0.4);
 }
 
 void TestCurves::densityProxies()

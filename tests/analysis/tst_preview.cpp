@@ -170,6 +170,8 @@ private slots:
     void exactMatchesEngine();
     void tiesSampledWithinTwoPercent_data();
     void tiesSampledWithinTwoPercent();
+    void dellaRanksWithinRows_data();
+    void dellaRanksWithinRows();
     void lambdaScalesExactly();
     void errors();
 };
@@ -283,6 +285,115 @@ void TestPreview::tiesSampledWithinTwoPercent()
         // Sampled whole, the estimate is the merge itself (f32 rounding aside), per layer too.
         for (std::size_t g = 0; g < snapshot->groups.size(); ++g) {
             const QString m = compareRow(preview->groups[g], measured[g], 1e-9, 4.0);
+            QVERIFY2(m.isEmpty(), qPrintable(m));
+        }
+    }
+}
+
+void TestPreview::dellaRanksWithinRows_data()
+{
+    QTest::addColumn<QString>("method");
+    QTest::addColumn<qulonglong>("sampleSize");
+    QTest::addColumn<int>("seeds");
+    QTest::addColumn<double>("tolerance");
+    // Sampled whole, each row is ranked as the engine ranks it (same shape, same coordinates,
+    // same random draws): the preview is the merge itself, per layer too. Ranking across the
+    // whole sample (as before) would keep other elements.
+    QTest::newRow("della whole") << "della" << qulonglong(65536) << 1 << 1e-9;
+    QTest::newRow("della_linear whole") << "della_linear" << qulonglong(65536) << 1 << 1e-9;
+    // 2048: embed_tokens and lm_head ([128, 32]) keep 16 of the 32 values of each row, the
+    // rest is whole. 2 %, as for ties.
+    QTest::newRow("della 2048") << "della" << qulonglong(2048) << 1 << 0.02;
+    QTest::newRow("della_linear 2048") << "della_linear" << qulonglong(2048) << 1 << 0.02;
+    // 3000: those rows keep 23 or 24 values, so the sample is ranked in two groups of rows.
+    QTest::newRow("della 3000, uneven rows") << "della" << qulonglong(3000) << 1 << 0.02;
+    // 1024: the MLP rows too are sampled (16 of 32, 32 of 64 values per row). DELLA's masks
+    // are random and the sample draws them on other coordinates than the engine: ft3, whose
+    // task vector lives in a few MLPs and is dominated by its 1 % sparse part, moves by ~8 %
+    // between seeds in the real merge itself and about twice that in the estimate (one seed:
+    // 0.51 vs 0.68). Averaged over 24 seeds, preview and merge alike, the estimate is within
+    // 1.2 % (ft3) and 0.5 % (the rest; della_linear too); 3 % leaves room for the remaining noise.
+    // (della only: della_linear ranks the same way, and 24 merges take a few seconds.)
+    QTest::newRow("della 1024, 24 seeds") << "della" << qulonglong(1024) << 24 << 0.03;
+}
+
+void TestPreview::dellaRanksWithinRows()
+{
+    QFETCH(QString, method);
+    QFETCH(qulonglong, sampleSize);
+    QFETCH(int, seeds);
+    QFETCH(double, tolerance);
+    const std::string text = "models:\n"
+                             "  - model: ft1\n"
+                             "    parameters: {weight: 1.0, density: 0.5, epsilon: 0.2}\n"
+                             "  - model: ft2\n"
+                             "    parameters: {weight: 0.8, density: 0.4, epsilon: 0.15}\n"
+                             "  - model: ft3\n"
+                             "    parameters: {weight: 0.5, density: 0.6, epsilon: 0.1}\n"
+                             "merge_method: " +
+                             method.toStdString() +
+                             "\n"
+                             "base_model: base\n"
+                             "parameters: {lambda: 1.0, normalize: true}\n"
+                             "dtype: float32\n";
+    auto recipe = recipe::readRecipeString(text, dataDir() / "families" / "f32");
+    QVERIFY2(recipe.ok(), recipe ? "" : recipe.error().message.c_str());
+    auto snapshot = analyseFamily("f32", sampleSize);
+    QVERIFY(snapshot);
+    const int fineTunes = snapshot->fineTunes();
+    const std::size_t rows = snapshot->groups.size() + 1; // groups, then global
+
+    // Means over the seeds of the preview's moments and of the measured sums.
+    std::vector<MergedMoments> previewed(rows, MergedMoments(fineTunes));
+    std::vector<Measured> measured(rows);
+    QTemporaryDir dir;
+    for (int seed = 1; seed <= seeds; ++seed) {
+        PreviewOptions options;
+        options.seed = std::uint64_t(seed);
+        auto preview = computePreview(*snapshot, *recipe, options);
+        QVERIFY2(preview.ok(), preview ? "" : preview.error().message.c_str());
+        QVERIFY(!preview->exact);
+        auto average = [&](MergedMoments &into, const std::vector<std::size_t> &tensors) {
+            MergedMoments sum(fineTunes);
+            for (std::size_t t : tensors)
+                sum.add(preview->tensors[t]);
+            into.normSq += sum.normSq / seeds;
+            into.dot += sum.dot / seeds;
+            into.basis = sum.basis; // the snapshot's, the same for every seed
+        };
+        for (std::size_t g = 0; g < snapshot->groups.size(); ++g)
+            average(previewed[g], snapshot->groups[g].tensors);
+        std::vector<std::size_t> all(snapshot->tensors.size());
+        for (std::size_t t = 0; t < all.size(); ++t)
+            all[t] = t;
+        average(previewed.back(), all);
+
+        engine::MergeRequest request;
+        request.recipe = *recipe;
+        request.recipe.seed = std::uint64_t(seed);
+        request.recipe.outDtype = Dtype::F32;
+        request.outDir = fs::path(dir.path().toStdString()) / ("merged" + std::to_string(seed));
+        CancelFlag cancel{false};
+        auto report = engine::runMerge(request, {}, cancel);
+        QVERIFY2(report.ok(), report ? "" : report.error().message.c_str());
+        const auto sums = measure(*snapshot, request.outDir);
+        for (std::size_t r = 0; r < rows; ++r) {
+            Measured &into = measured[r];
+            into.dot.resize(sums[r].dot.size(), 0.0);
+            into.own = sums[r].own; // the same for every seed
+            into.w = sums[r].w;
+            into.normSq += sums[r].normSq / seeds;
+            for (std::size_t t = 0; t < into.dot.size(); ++t)
+                into.dot[t] += sums[r].dot[t] / seeds;
+        }
+    }
+    const QString message =
+        compareRow(previewRow("global", previewed.back()), measured.back(), tolerance, 4.0);
+    QVERIFY2(message.isEmpty(), qPrintable(message));
+    if (sampleSize >= 65536) {
+        for (std::size_t g = 0; g < snapshot->groups.size(); ++g) {
+            const QString m = compareRow(previewRow(snapshot->groups[g].label, previewed[g]),
+                                         measured[g], tolerance, 4.0);
             QVERIFY2(m.isEmpty(), qPrintable(m));
         }
     }

@@ -2,15 +2,20 @@
 // Kernel throughput per merge method on one large tensor (default 64 Mi elements, base +
 // 3 fine-tunes), as GB/s of input read, next to a memcpy bandwidth measured in the same run.
 //
-//   bench_kernels [--elements N] [--repeat R] [method ...]
+//   bench_kernels [--elements N] [--repeat R] [--rank-scratch] [method ...]
+//
+// --rank-scratch instead measures the top-k selection (merge/rankselect.h) on a
+// bf16-quantised task vector: the candidate scratch RankFinder holds and its time.
 //
 // Not a test: it prints figures. Targets (docs/METHODS.md): linear and task_arithmetic at
 // >= 40 % of the memcpy figure, ties / dare / breadcrumbs at >= 15 %.
 #include "merge/method.h"
+#include "merge/rankselect.h"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -68,6 +73,51 @@ double memcpyBandwidth(const std::vector<float> &src, std::vector<float> &dst, i
     return best;
 }
 
+// f32 rounded to bf16 (nearest even) and back.
+float bf16(float x)
+{
+    const std::uint32_t u = std::bit_cast<std::uint32_t>(x);
+    return std::bit_cast<float>((u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u);
+}
+
+// A bf16 fine-tune's task vector: bf16 weights moved by a few ulps, so magnitudes repeat in
+// long runs (the case that used to fill RankFinder's window with hundreds of MB).
+int rankScratch(std::uint64_t elements)
+{
+    std::vector<float> base(elements);
+    std::vector<float> tuned(elements);
+    fill(base, 1, 0.05f, nullptr);
+    fill(tuned, 2, 3e-4f, base.data());
+    for (std::uint64_t i = 0; i < elements; ++i) {
+        base[i] = bf16(base[i]);
+        tuned[i] = bf16(tuned[i]);
+    }
+    const float *x = tuned.data();
+    const float *b = base.data();
+    const auto bitsAt = [x, b](std::uint64_t i) { return magnitudeBits(x[i] - b[i]); };
+    std::printf("rank selection, %llu bf16-quantised elements, %d threads; candidate budget "
+                "%.1f MiB\n",
+                static_cast<unsigned long long>(elements), omp_get_max_threads(),
+                static_cast<double>(RankFinder<decltype(bitsAt)>::candidateBudget(elements)) * 8.0 /
+                    1048576.0);
+    for (const double density : {0.1, 0.3, 0.5, 0.7, 0.9}) {
+        const auto k = static_cast<std::uint64_t>(density * static_cast<double>(elements));
+        const auto start = Clock::now();
+        RankFinder finder(elements, bitsAt);
+        const RankValue cut = finder.at(elements - k);
+        const std::uint64_t keptEqual = k - (elements - cut.below - cut.equal);
+        const std::uint64_t index =
+            keptEqual == cut.equal ? elements : finder.nthEqualIndex(cut.bits, keptEqual);
+        const double seconds = secondsSince(start);
+        std::printf("  density %.1f: peak candidate scratch %7.1f MiB, %6.3f s (cut bits %u, "
+                    "%llu equal, tie index %llu)\n",
+                    density, static_cast<double>(finder.peakScratchBytes()) / 1048576.0, seconds,
+                    cut.bits, static_cast<unsigned long long>(cut.equal),
+                    static_cast<unsigned long long>(index));
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -75,15 +125,20 @@ int main(int argc, char **argv)
     std::uint64_t elements = std::uint64_t{64} << 20;
     int repeat = 2;
     std::vector<std::string> selected;
+    bool scratch = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
-        if (arg == "--elements" && i + 1 < argc)
+        if (arg == "--rank-scratch")
+            scratch = true;
+        else if (arg == "--elements" && i + 1 < argc)
             elements = std::strtoull(argv[++i], nullptr, 10);
         else if (arg == "--repeat" && i + 1 < argc)
             repeat = std::max(1, std::atoi(argv[++i]));
         else
             selected.push_back(arg);
     }
+    if (scratch)
+        return rankScratch(elements);
     const std::uint64_t cols = 8192;
     elements = std::max<std::uint64_t>(cols, elements / cols * cols);
     const std::vector<std::uint64_t> shape{elements / cols, cols};
