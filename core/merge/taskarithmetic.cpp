@@ -7,6 +7,7 @@
 #include "merge/reduction.h"
 #include "merge/sparsify.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <vector>
@@ -152,12 +153,14 @@ Result<void> runFamily(const Family &family, const TensorJob &job, std::span<flo
                     divisor[j] += maskFloat(w, agrees);
                 }
             }
-            for (std::uint64_t j = 0; j < size; ++j) {
-                float value = mixed[j];
-                if (normalize)
-                    value /= divisor[j] == 0.0f ? 1.0f : divisor[j];
-                out[begin + j] = base[begin + j] + value * lambda;
+            if (normalize) {
+                // A zero divisor (no model agrees) divides by 1: d + (d == 0) is exact and,
+                // unlike a conditional, compiles to vector code without a branch.
+                for (std::uint64_t j = 0; j < size; ++j)
+                    mixed[j] /= divisor[j] + static_cast<float>(divisor[j] == 0.0f);
             }
+            for (std::uint64_t j = 0; j < size; ++j)
+                mixed[j] = base[begin + j] + mixed[j] * lambda;
         } else {
             for (std::uint64_t j = 0; j < size; ++j)
                 mixed[j] = 0.0f;
@@ -166,13 +169,17 @@ Result<void> runFamily(const Family &family, const TensorJob &job, std::span<flo
                 for (std::uint64_t j = 0; j < size; ++j)
                     mixed[j] += row[j];
             }
-            for (std::uint64_t j = 0; j < size; ++j) {
-                float value = mixed[j];
-                if (normalize)
-                    value /= scalarDivisor;
-                out[begin + j] = base[begin + j] + value * lambda;
+            if (normalize) {
+                for (std::uint64_t j = 0; j < size; ++j)
+                    mixed[j] /= scalarDivisor;
             }
+            for (std::uint64_t j = 0; j < size; ++j)
+                mixed[j] = base[begin + j] + mixed[j] * lambda;
         }
+        // Computed in the block's own array, then copied: out may be the base's buffer
+        // (MethodDecl::outputOverBase), and writing it in the loops above made the compiler's
+        // overlap check fall back to scalar code.
+        std::copy_n(mixed, size, out.begin() + static_cast<std::ptrdiff_t>(begin));
     });
     return {};
 }
