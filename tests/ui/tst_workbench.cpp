@@ -31,6 +31,7 @@
 #include <QTemporaryDir>
 #include <QToolButton>
 #include <QUrl>
+#include <QDockWidget>
 #include <QtTest>
 
 #include <cmath>
@@ -101,6 +102,23 @@ private slots:
     }
 
     void cleanupTestCase() { m_window.reset(); }
+
+    void docksStayNarrowWithModelsLoaded()
+    {
+        // With a recipe over the loaded models the Preview dock's curve legend and the
+        // Recipe dock's base path must not widen the window beyond a laptop screen (the
+        // curve legend once asked for 1170 px, a full base path for its length).
+        for (const char *name : {"previewDock", "recipeDock", "modelsDock"}) {
+            auto *dock = m_window->findChild<QDockWidget *>(QLatin1String(name));
+            QVERIFY2(dock, name);
+            QVERIFY2(dock->minimumSizeHint().width() <= 640,
+                     qPrintable(QStringLiteral("%1: %2 px")
+                                    .arg(QLatin1String(name))
+                                    .arg(dock->minimumSizeHint().width())));
+        }
+        QVERIFY2(m_window->minimumSizeHint().width() <= 1366,
+                 qPrintable(QString::number(m_window->minimumSizeHint().width())));
+    }
 
     void modelsDockShowsTheModels()
     {

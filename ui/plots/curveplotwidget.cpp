@@ -18,7 +18,9 @@ constexpr QCPScatterStyle::ScatterShape kMeasuredShapes[] = {
 CurvePlotWidget::CurvePlotWidget(QWidget *parent) : PlotWidget(parent)
 {
     setExportName(QStringLiteral("curves"));
-    placeLegendBelow();
+    // Curve labels are long ("slerp: distance to ft2"): two a row keep the Preview dock
+    // narrow enough to share the screen.
+    placeLegendBelow(2);
     yAxis2->setTickLabels(true);
 
     m_marker = new QCPItemStraightLine(this);

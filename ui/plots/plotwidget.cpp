@@ -129,7 +129,7 @@ void PlotWidget::setTitle(const QString &text)
     }
 }
 
-void PlotWidget::placeLegendBelow()
+void PlotWidget::placeLegendBelow(int perRow)
 {
     if (legend->layout() != axisRect()->insetLayout())
         return;
@@ -146,7 +146,7 @@ void PlotWidget::placeLegendBelow()
     row->addElement(0, 2, new QCPLayoutElement(this));
     row->setColumnStretchFactors({1.0, 0.001, 1.0});
     legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    legend->setWrap(6);
+    legend->setWrap(perRow);
     plotLayout()->setRowStretchFactor(plotLayout()->rowCount() - 1, 0.001);
 }
 

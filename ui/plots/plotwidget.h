@@ -74,9 +74,10 @@ protected:
     // Subclass constructors call it once their items exist.
     virtual void applyPalette();
 
-    // Moves the legend out of the plot area into a row under it, laid out horizontally,
-    // so it never hides data. Call once from the subclass constructor.
-    void placeLegendBelow();
+    // Moves the legend out of the plot area into a row under it, laid out horizontally with
+    // at most perRow items a row, so it never hides data. Call once from the subclass
+    // constructor. The widest row sets the plot's minimum width: long labels, fewer a row.
+    void placeLegendBelow(int perRow = 6);
 
     void changeEvent(QEvent *event) override;
     void contextMenuEvent(QContextMenuEvent *event) override;

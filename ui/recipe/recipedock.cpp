@@ -9,6 +9,7 @@
 #include "workbench/session.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -304,7 +305,12 @@ void RecipeDock::updateValues()
         m_methodCombo->setCurrentIndex(m_methodCombo->findData(qs(r.mergeMethod)));
     }
     m_methodHelp->setText(method ? qs(method->help) : QString());
-    m_baseLabel->setText(r.hasBase() ? QString::fromStdString(r.baseModel.path) : tr("none"));
+    // The folder name only (a full path cannot wrap and would set the dock's minimum width);
+    // the path is in the tooltip.
+    const QString basePath = QString::fromStdString(r.baseModel.path);
+    m_baseLabel->setText(r.hasBase() ? QFileInfo(QDir::cleanPath(basePath)).fileName()
+                                     : tr("none"));
+    m_baseLabel->setToolTip(r.hasBase() ? basePath : tr("The recipe has no base_model"));
     for (ParamEditor *e : m_globalEditors) {
         const Shown s = shownValue(recipe::findParameter(r.parameters, e->decl().name), nullptr);
         e->setState(s.value, s.perLayer);
