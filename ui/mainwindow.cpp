@@ -151,10 +151,12 @@ MainWindow::MainWindow(QWidget *parent)
 
 MainWindow::~MainWindow()
 {
-    // From here on nothing may react to the session: its teardown (jobs cancelled, opens
-    // dropped) emits signals, and a slot calling back into this half-destroyed window is
-    // undefined behaviour (UBSan caught RecipeController::updateTitle doing it).
+    // From here on nothing may react to the session or the undo stack: their teardown emits
+    // signals (the stack's cleanChanged, jobs cancelled), and a slot calling back into this
+    // half-destroyed window is undefined behaviour (UBSan caught RecipeController::
+    // updateTitle doing it from ~QUndoStack).
     m_session->disconnect();
+    m_undoStack->disconnect();
     // Views and docks hold pointers to the session and its job runner (and may cancel
     // their jobs on the way out), so they go first; the session, the window's first
     // child, would otherwise be destroyed before them.
