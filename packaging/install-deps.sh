@@ -10,7 +10,16 @@ packages=(
   libeigen3-dev nlohmann-json3-dev libyaml-cpp-dev libgl1-mesa-dev libxkbcommon-dev
   xvfb xauth imagemagick
 )
-if [ "${BASIN_WITH_FUZZ:-0}" = 1 ]; then
+# --fuzz (or BASIN_WITH_FUZZ=1): also clang and its runtimes (libFuzzer), for the fuzz stage
+# of the test command (packaging/ci-extra.sh fuzz).
+with_fuzz=${BASIN_WITH_FUZZ:-0}
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) with_fuzz=1 ;;
+    *) echo "usage: $0 [--fuzz]" >&2; exit 2 ;;
+  esac
+done
+if [ "$with_fuzz" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)
 fi
 

@@ -3,14 +3,71 @@
 
 #include "jobs/progressthrottle.h"
 
+#include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QEvent>
 #include <QThread>
 
 #include <algorithm>
 #include <exception>
 #include <new>
 
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_acquire(void *addr);
+extern "C" void __tsan_release(void *addr);
+#endif
+
 namespace basin::ui {
+
+namespace {
+// Qt hands a job to a worker (QThreadPool's queue) and an event to the GUI thread under a
+// QMutex, a bare futex ThreadSanitizer cannot see (Debian's Qt is not built with TSan). In
+// a TSan build these calls tell it what Qt guarantees: what the sender wrote before
+// handing over happens before what the receiver reads after taking over. What is handed
+// over (a std::function, an event) is complete before the hand-over, and the receiver
+// takes over before reading any of it, so both sides use fixed addresses.
+char g_toWorker;
+char g_toGui;
+
+inline void handOver([[maybe_unused]] char *queue)
+{
+#if defined(__SANITIZE_THREAD__)
+    __tsan_release(queue);
+#endif
+}
+
+inline void takeOver([[maybe_unused]] char *queue)
+{
+#if defined(__SANITIZE_THREAD__)
+    __tsan_acquire(queue);
+#endif
+}
+
+// A worker's progress report or outcome, built on the worker, run on the GUI thread.
+class Delivery : public QEvent {
+public:
+    explicit Delivery(std::function<void(JobRunner &)> deliver)
+        : QEvent(type()), m_deliver(std::move(deliver))
+    {
+    }
+    static QEvent::Type type()
+    {
+        static const auto registered = QEvent::Type(QEvent::registerEventType());
+        return registered;
+    }
+    void run(JobRunner &runner) const { m_deliver(runner); }
+
+private:
+    std::function<void(JobRunner &)> m_deliver;
+};
+
+void post(JobRunner *runner, std::function<void(JobRunner &)> deliver)
+{
+    auto *event = new Delivery(std::move(deliver));
+    handOver(&g_toGui);
+    QCoreApplication::postEvent(runner, event);
+}
+} // namespace
 
 struct JobRunner::Request {
     quint64 id = 0;
@@ -88,7 +145,12 @@ quint64 JobRunner::submitErased(const QString &channel, ErasedJob job, ErasedDon
         m_handlers.emplace(request->id, std::move(done));
 
     emit jobStarted(request->id, channel);
-    m_pool.start([this, request, job = std::move(job)] { runOnWorker(request, job); });
+    std::function<void()> task = [this, request, job = std::move(job)] {
+        takeOver(&g_toWorker);
+        runOnWorker(request, job);
+    };
+    handOver(&g_toWorker);
+    m_pool.start(std::move(task));
     return request->id;
 }
 
@@ -111,8 +173,7 @@ void JobRunner::runOnWorker(const std::shared_ptr<Request> &request, const Erase
             return;
         const JobProgress report =
             toJobProgress(progress, now / 1000.0, (now - phaseStartMs) / 1000.0);
-        QMetaObject::invokeMethod(
-            this, [this, id, report] { deliverProgress(id, report); }, Qt::QueuedConnection);
+        post(this, [id, report](JobRunner &runner) { runner.deliverProgress(id, report); });
     };
 
     Outcome outcome;
@@ -143,8 +204,16 @@ void JobRunner::runOnWorker(const std::shared_ptr<Request> &request, const Erase
         if (outcome.error.code != ErrorCode::Cancelled || outcome.error.message.empty())
             outcome.error = makeError(ErrorCode::Cancelled, "cancelled");
     }
-    QMetaObject::invokeMethod(
-        this, [this, id, outcome] { deliverOutcome(id, outcome); }, Qt::QueuedConnection);
+    post(this, [id, outcome](JobRunner &runner) { runner.deliverOutcome(id, outcome); });
+}
+
+bool JobRunner::event(QEvent *event)
+{
+    if (event->type() != Delivery::type())
+        return QObject::event(event);
+    takeOver(&g_toGui);
+    static_cast<const Delivery *>(event)->run(*this);
+    return true;
 }
 
 void JobRunner::deliverProgress(quint64 id, const JobProgress &progress)

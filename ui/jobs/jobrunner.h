@@ -119,6 +119,10 @@ public:
     // for superseded jobs to reach their next cancellation check).
     void setMaxThreadCount(int count) { m_pool.setMaxThreadCount(count); }
 
+protected:
+    // Delivers the workers' progress and outcomes (posted as events, see jobrunner.cpp).
+    bool event(QEvent *event) override;
+
 signals:
     void jobStarted(quint64 id, const QString &channel);
     // Only for the channel's current job.
