@@ -81,6 +81,36 @@ std::vector<std::uint64_t> histogram(std::uint64_t n, std::size_t bins, bool par
     return total;
 }
 
+// Where each rank falls in a histogram: its bin, the elements in lower bins, and the
+// distinct bins holding some rank (ascending).
+struct RankBins {
+    std::vector<std::uint32_t> binOf;
+    std::vector<std::uint64_t> belowBin;
+    std::vector<std::uint32_t> bins;
+};
+
+template <typename Counts>
+RankBins locateRanks(const Counts &counts, std::span<const std::uint64_t> ranks)
+{
+    RankBins located;
+    located.binOf.resize(ranks.size());
+    located.belowBin.resize(ranks.size());
+    for (std::size_t r = 0; r < ranks.size(); ++r) {
+        std::uint64_t cumulative = 0;
+        std::size_t bin = 0;
+        while (cumulative + counts[bin] <= ranks[r]) {
+            cumulative += counts[bin];
+            ++bin;
+        }
+        located.binOf[r] = static_cast<std::uint32_t>(bin);
+        located.belowBin[r] = cumulative;
+    }
+    located.bins = located.binOf;
+    std::sort(located.bins.begin(), located.bins.end());
+    located.bins.erase(std::unique(located.bins.begin(), located.bins.end()), located.bins.end());
+    return located;
+}
+
 } // namespace rankselect_detail
 
 // Below this many elements valuesAtRanks() takes the small path.
@@ -123,21 +153,10 @@ std::vector<RankValue> smallValuesAtRanks(std::uint64_t n, BitsAt bitsAt,
     for (std::size_t b = 0; b < kCoarseBins; ++b)
         coarse[b] = (partial[0][b] + partial[1][b]) + (partial[2][b] + partial[3][b]);
 
-    std::vector<std::uint32_t> binOf(ranks.size());
-    std::vector<std::uint64_t> belowBin(ranks.size());
-    for (std::size_t r = 0; r < ranks.size(); ++r) {
-        std::uint64_t cumulative = 0;
-        std::size_t bin = 0;
-        while (cumulative + coarse[bin] <= ranks[r]) {
-            cumulative += coarse[bin];
-            ++bin;
-        }
-        binOf[r] = static_cast<std::uint32_t>(bin);
-        belowBin[r] = cumulative;
-    }
-    std::vector<std::uint32_t> bins(binOf);
-    std::sort(bins.begin(), bins.end());
-    bins.erase(std::unique(bins.begin(), bins.end()), bins.end());
+    const RankBins located = locateRanks(coarse, ranks);
+    const std::vector<std::uint32_t> &binOf = located.binOf;
+    const std::vector<std::uint64_t> &belowBin = located.belowBin;
+    const std::vector<std::uint32_t> &bins = located.bins;
     std::vector<std::vector<std::uint32_t>> gathered(bins.size());
     if (bins.size() == 1) {
         // Branch-free compaction: every element is written, only those in the bin advance
@@ -200,22 +219,10 @@ std::vector<RankValue> radixValuesAtRanks(std::uint64_t n, BitsAt bitsAt,
                   });
 
     // The high bin holding each rank and the count below that bin.
-    std::vector<std::uint32_t> binOf(ranks.size());
-    std::vector<std::uint64_t> belowBin(ranks.size());
-    for (std::size_t r = 0; r < ranks.size(); ++r) {
-        std::uint64_t cumulative = 0;
-        std::size_t bin = 0;
-        while (cumulative + high[bin] <= ranks[r]) {
-            cumulative += high[bin];
-            ++bin;
-        }
-        binOf[r] = static_cast<std::uint32_t>(bin);
-        belowBin[r] = cumulative;
-    }
-
-    std::vector<std::uint32_t> bins(binOf);
-    std::sort(bins.begin(), bins.end());
-    bins.erase(std::unique(bins.begin(), bins.end()), bins.end());
+    const RankBins located = locateRanks(high, ranks);
+    const std::vector<std::uint32_t> &binOf = located.binOf;
+    const std::vector<std::uint64_t> &belowBin = located.belowBin;
+    const std::vector<std::uint32_t> &bins = located.bins;
     const auto low =
         histogram(n, bins.size() * kLowBins, parallel,
                   [&](std::vector<std::uint32_t> &local, std::uint64_t begin, std::uint64_t end) {

@@ -20,7 +20,23 @@ private slots:
     void streamedEqualsWhole();
     void decodeAheadEqualsDecodeHere_data();
     void decodeAheadEqualsDecodeHere();
+
+private:
+    // Merges golden case `name` with the default options and with `other`: same tensor bytes.
+    static void sameBytesAs(const QString &name, const engine::MergeOptions &other);
 };
+
+void TestMergeGolden::sameBytesAs(const QString &name, const engine::MergeOptions &other)
+{
+    Result<recipe::Recipe> recipe = readCase(name.toStdString());
+    QVERIFY(recipe.ok());
+    QTemporaryDir temp;
+    QVERIFY(runRecipe(*recipe, toPath(temp.path()) / "default").ok());
+    QVERIFY(runRecipe(*recipe, toPath(temp.path()) / "other", other).ok());
+    const std::string bytes = tensorBytes(toPath(temp.path()) / "default");
+    QVERIFY(bytes.size() > 1000);
+    QVERIFY(bytes == tensorBytes(toPath(temp.path()) / "other"));
+}
 
 void TestMergeGolden::cases_data()
 {
@@ -112,16 +128,9 @@ void TestMergeGolden::streamedEqualsWhole_data()
 void TestMergeGolden::streamedEqualsWhole()
 {
     QFETCH(QString, name);
-    Result<recipe::Recipe> recipe = readCase(name.toStdString());
-    QVERIFY(recipe.ok());
-    QTemporaryDir temp;
     engine::MergeOptions whole;
     whole.streamElementwise = false;
-    QVERIFY(runRecipe(*recipe, toPath(temp.path()) / "streamed").ok());
-    QVERIFY(runRecipe(*recipe, toPath(temp.path()) / "whole", whole).ok());
-    const std::string streamed = tensorBytes(toPath(temp.path()) / "streamed");
-    QVERIFY(streamed.size() > 1000);
-    QVERIFY(streamed == tensorBytes(toPath(temp.path()) / "whole"));
+    sameBytesAs(name, whole);
 }
 
 void TestMergeGolden::decodeAheadEqualsDecodeHere_data()
@@ -136,17 +145,10 @@ void TestMergeGolden::decodeAheadEqualsDecodeHere_data()
 void TestMergeGolden::decodeAheadEqualsDecodeHere()
 {
     QFETCH(QString, name);
-    Result<recipe::Recipe> recipe = readCase(name.toStdString());
-    QVERIFY(recipe.ok());
-    QTemporaryDir temp;
     engine::MergeOptions ahead;
     ahead.decodeAhead = true;
     ahead.prefetchBytes = 64 * 1024; // a queue a few fixture tensors long
-    QVERIFY(runRecipe(*recipe, toPath(temp.path()) / "here").ok());
-    QVERIFY(runRecipe(*recipe, toPath(temp.path()) / "ahead", ahead).ok());
-    const std::string here = tensorBytes(toPath(temp.path()) / "here");
-    QVERIFY(here.size() > 1000);
-    QVERIFY(here == tensorBytes(toPath(temp.path()) / "ahead"));
+    sameBytesAs(name, ahead);
 }
 
 QTEST_GUILESS_MAIN(TestMergeGolden)

@@ -112,6 +112,11 @@ private:
     void dragLayerPoint(int step);
     // Entries of the temporary folder, sorted.
     QStringList leftovers() const;
+    // Opens File ▸ Export for `destination` with the export held at its first progress
+    // report until *release is set (so export, analysis and preview really overlap). The
+    // caller starts it. Null when the dialog did not open.
+    ExportDialog *heldExport(const QString &destination,
+                             const std::shared_ptr<std::atomic<bool>> &release);
 
     QTemporaryDir m_dir;
     QString m_recipePath;
@@ -240,6 +245,22 @@ void TestConcurrency::dragLayerPoint(int step)
     QTest::qWait(1); // the edit's consequences: recipe dock, preview submission
 }
 
+ExportDialog *TestConcurrency::heldExport(const QString &destination,
+                                          const std::shared_ptr<std::atomic<bool>> &release)
+{
+    m_controller->exportModel();
+    auto *dialog = m_window->findChild<ExportDialog *>();
+    if (!dialog)
+        return nullptr;
+    dialog->setDestination(destination);
+    dialog->setProgressHook([release](const Progress &) {
+        for (int i = 0; i < 20000 && !release->load(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return false;
+    });
+    return dialog;
+}
+
 void TestConcurrency::slidersWhileAnalysisAndExportRun()
 {
     Session *session = m_window->session();
@@ -247,19 +268,11 @@ void TestConcurrency::slidersWhileAnalysisAndExportRun()
     RecipeDocument *document = m_controller->document();
     const QString destination = m_dir.filePath(QStringLiteral("merged"));
 
-    // The export merges the recipe as it is now; the dialog is the one File ▸ Export opens.
-    m_controller->exportModel();
-    auto *dialog = m_window->findChild<ExportDialog *>();
-    QVERIFY(dialog);
-    dialog->setDestination(destination);
-    // Hold the export at its first progress report until the second analysis has started,
-    // so export, analysis and preview really overlap; afterwards it runs freely.
+    // The export merges the recipe as it is now, held until the second analysis has
+    // started; afterwards it runs freely.
     auto release = std::make_shared<std::atomic<bool>>(false);
-    dialog->setProgressHook([release](const Progress &) {
-        for (int i = 0; i < 20000 && !release->load(); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        return false;
-    });
+    ExportDialog *dialog = heldExport(destination, release);
+    QVERIFY(dialog);
     QSignalSpy exported(dialog, &ExportDialog::exportFinished);
     QSignalSpy analysed(session, &Session::analysisFinished);
     QVERIFY(dialog->start());
@@ -330,16 +343,9 @@ void TestConcurrency::cancelWhileSlidersMove()
     JobRunner *runner = session->jobRunner();
     const QString destination = m_dir.filePath(QStringLiteral("cancelled"));
 
-    m_controller->exportModel();
-    auto *dialog = m_window->findChild<ExportDialog *>();
-    QVERIFY(dialog);
-    dialog->setDestination(destination);
     auto release = std::make_shared<std::atomic<bool>>(false);
-    dialog->setProgressHook([release](const Progress &) {
-        for (int i = 0; i < 20000 && !release->load(); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        return false;
-    });
+    ExportDialog *dialog = heldExport(destination, release);
+    QVERIFY(dialog);
     QSignalSpy exported(dialog, &ExportDialog::exportFinished);
     QSignalSpy cancelled(session, &Session::analysisCancelled);
     QVERIFY(dialog->start());
