@@ -10,11 +10,28 @@ namespace basin {
 // Every dtype a safetensors header may name (FORMATS.md). Basin merges F32, F16, BF16
 // (and decodes F8_E4M3/F8_E5M2); the rest are named in errors but not decoded.
 enum class Dtype {
-    F64, F32, F16, BF16,
-    I64, I32, I16, I8, U8, BOOL,
-    F8_E4M3, F8_E5M2,
-    U16, U32, U64, C64,
-    F8_E8M0, F8_E4M3FNUZ, F8_E5M2FNUZ, F6_E2M3, F6_E3M2, F4,
+    F64,
+    F32,
+    F16,
+    BF16,
+    I64,
+    I32,
+    I16,
+    I8,
+    U8,
+    BOOL,
+    F8_E4M3,
+    F8_E5M2,
+    U16,
+    U32,
+    U64,
+    C64,
+    F8_E8M0,
+    F8_E4M3FNUZ,
+    F8_E5M2FNUZ,
+    F6_E2M3,
+    F6_E3M2,
+    F4,
 };
 
 // The safetensors spelling ("BF16"); exact, case-sensitive.

@@ -21,10 +21,10 @@ struct TensorInfo {
     std::string name;
     Dtype dtype = Dtype::F32;
     std::vector<std::uint64_t> shape;
-    std::uint64_t numel = 0;       // product of shape (1 for a scalar)
+    std::uint64_t numel = 0; // product of shape (1 for a scalar)
     std::uint64_t byteSize = 0;
-    int fileIndex = 0;             // into Checkpoint::files()
-    std::uint64_t fileOffset = 0;  // absolute byte offset of the data in that file
+    int fileIndex = 0;            // into Checkpoint::files()
+    std::uint64_t fileOffset = 0; // absolute byte offset of the data in that file
 };
 
 // A validated, header-only view of a model on disk: a .safetensors file, a folder with

@@ -20,6 +20,7 @@
 #include "analysis/metrics.h"
 
 #include <QComboBox>
+#include <QDockWidget>
 #include <QDropEvent>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -31,7 +32,6 @@
 #include <QTemporaryDir>
 #include <QToolButton>
 #include <QUrl>
-#include <QDockWidget>
 #include <QtTest>
 
 #include <cmath>
