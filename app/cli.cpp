@@ -46,6 +46,20 @@ bool parseSubcommand(QCommandLineParser &parser, const QString &name, const QStr
     return true;
 }
 
+QString humanBytes(std::uint64_t bytes)
+{
+    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024.0 && unit < 4) {
+        value /= 1024.0;
+        ++unit;
+    }
+    return QStringLiteral("%1 %2")
+        .arg(value, 0, 'f', unit == 0 ? 0 : 1)
+        .arg(QLatin1String(units[unit]));
+}
+
 QString toQString(const std::string &text)
 {
     return QString::fromStdString(text);

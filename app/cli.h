@@ -7,6 +7,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
+
 namespace basin::cli {
 
 // Prints "basin NAME: message" to stderr.
@@ -21,6 +23,8 @@ bool parseSubcommand(QCommandLineParser &parser, const QString &name, const QStr
                      bool &helpShown);
 
 QString toQString(const std::string &text);
+// A byte count in binary units with one decimal ("178.5 MiB"; whole bytes below 1 KiB).
+QString humanBytes(std::uint64_t bytes);
 std::string toStd(const QString &text);
 
 } // namespace basin::cli

@@ -20,20 +20,6 @@ void onDemoInterrupt(int)
     g_demoCancel.store(true);
 }
 
-QString humanBytes(std::uint64_t bytes)
-{
-    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1024.0 && unit < 4) {
-        value /= 1024.0;
-        ++unit;
-    }
-    return QStringLiteral("%1 %2")
-        .arg(value, 0, 'f', unit == 0 ? 0 : 1)
-        .arg(QLatin1String(units[unit]));
-}
-
 // Reads an optional positive integer option into `out`; false (and a message) on garbage.
 bool readInt(const QCommandLineParser &parser, const QCommandLineOption &option, int &out,
              int minimum)

@@ -54,20 +54,6 @@ QString grouped(std::uint64_t value)
     return digits;
 }
 
-QString humanBytes(std::uint64_t bytes)
-{
-    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1024.0 && unit < 4) {
-        value /= 1024.0;
-        ++unit;
-    }
-    return QStringLiteral("%1 %2")
-        .arg(value, 0, 'f', unit == 0 ? 0 : 1)
-        .arg(QLatin1String(units[unit]));
-}
-
 QString q(std::string_view text)
 {
     return QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size()));
