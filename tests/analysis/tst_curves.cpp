@@ -4,6 +4,7 @@
 #include "analysis/analysispass.h"
 #include "analysis/curves.h"
 #include "analysis/curvesrecipe.h"
+#include "fixturesnapshot.h"
 #include "model/checkpoint.h"
 #include "model/modelset.h"
 #include "recipe/yamlreader.h"
@@ -22,19 +23,6 @@ namespace {
 fs::path dataDir()
 {
     return fs::path(BASIN_TEST_DATA_DIR);
-}
-
-std::shared_ptr<const AnalysisSnapshot> analyseFamily(const std::string &family,
-                                                      std::uint64_t sampleSize = 65536)
-{
-    std::vector<std::shared_ptr<const Checkpoint>> models;
-    for (const char *name : {"base", "ft1", "ft2", "ft3"})
-        models.push_back(*Checkpoint::open(dataDir() / "families" / family / name));
-    auto set = ModelSet::create(models);
-    AnalysisOptions options;
-    options.sampleSize = sampleSize;
-    auto snapshot = analyse(**set, options);
-    return snapshot ? *snapshot : nullptr;
 }
 
 bool close(double a, double b, double rel)

@@ -5,6 +5,7 @@
 #include "analysis/analysispass.h"
 #include "analysis/preview.h"
 #include "engine/mergerunner.h"
+#include "fixturesnapshot.h"
 #include "model/checkpoint.h"
 #include "model/modelset.h"
 #include "recipe/yamlreader.h"
@@ -25,25 +26,6 @@ namespace {
 fs::path dataDir()
 {
     return fs::path(BASIN_TEST_DATA_DIR);
-}
-
-std::shared_ptr<const AnalysisSnapshot> analyseFamily(const std::string &family,
-                                                      std::uint64_t sampleSize = 65536)
-{
-    std::vector<std::shared_ptr<const Checkpoint>> models;
-    for (const char *name : {"base", "ft1", "ft2", "ft3"}) {
-        auto checkpoint = Checkpoint::open(dataDir() / "families" / family / name);
-        if (!checkpoint)
-            return nullptr;
-        models.push_back(*checkpoint);
-    }
-    auto set = ModelSet::create(models);
-    if (!set)
-        return nullptr;
-    AnalysisOptions options;
-    options.sampleSize = sampleSize;
-    auto snapshot = analyse(**set, options);
-    return snapshot ? *snapshot : nullptr;
 }
 
 // f64 sums measured on the tensors themselves: τ_m = merged − base, τ_t = X_t − base.
