@@ -6,7 +6,9 @@
 #include <bit>
 #include <cassert>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <map>
 
 #include <omp.h>
 
@@ -202,49 +204,88 @@ int isNegative(double d)
 struct Election {
     std::vector<std::uint64_t> nonzero; // per present model: non-zero coordinates
     std::vector<std::uint64_t> against; // … whose sign differs from the elected one
-    std::vector<double> againstAbs;     // … their Σ |τ|
+    std::vector<double> againstAbs;     // … their Σ |τ| (untrimmed election only)
     std::uint64_t any = 0;              // coordinates with some non-zero model
     std::uint64_t conflict = 0;         // … where some non-zero model is against
+
+    explicit Election(int used)
+        : nonzero(std::size_t(used)), against(std::size_t(used)), againstAbs(std::size_t(used))
+    {
+    }
+};
+
+// The arrays one chunk's election reads and writes; tau / sign / keep hold nUsed rows of
+// kChunk.
+struct ElectionInput {
+    int nUsed = 0;
+    std::uint64_t n = 0;
+    const double *tau = nullptr;
+    const std::int8_t *sign = nullptr;
+    double *total = nullptr;
+    std::int8_t *elected = nullptr;
+    std::uint8_t *any = nullptr;
+    std::uint8_t *conflict = nullptr;
 };
 
 // Elects sgn⁺(Σ_t τ_t) per coordinate of a chunk (the sum in model order) and counts the
-// models against it. tau / sign hold nUsed rows of kChunk.
-void elect(int nUsed, std::uint64_t n, const double *tau, const std::int8_t *sign, double *total,
-           std::int8_t *elected, std::uint8_t *any, std::uint8_t *conflict, bool withAbs,
+// models against it. Trimmed: only the deltas whose keep flag is set take part, and the
+// coordinates flagged in skip are left out of every count (they are elected later).
+template <bool Trimmed>
+void elect(const ElectionInput &in, const std::uint8_t *keep, const std::uint8_t *skip,
            Election &out)
 {
+    const std::uint64_t n = in.n;
+    double *total = in.total;
     std::fill(total, total + n, 0.0);
-    for (int k = 0; k < nUsed; ++k) {
-        const double *tk = tau + static_cast<std::size_t>(k) * kChunk;
-        for (std::uint64_t i = 0; i < n; ++i)
-            total[i] += tk[i];
+    for (int k = 0; k < in.nUsed; ++k) {
+        const double *tk = in.tau + static_cast<std::size_t>(k) * kChunk;
+        if constexpr (Trimmed) {
+            const std::uint8_t *kk = keep + static_cast<std::size_t>(k) * kChunk;
+            for (std::uint64_t i = 0; i < n; ++i)
+                total[i] += masked(tk[i], kk[i]);
+        } else {
+            for (std::uint64_t i = 0; i < n; ++i)
+                total[i] += tk[i];
+        }
     }
+    std::int8_t *elected = in.elected;
     for (std::uint64_t i = 0; i < n; ++i)
         elected[i] = static_cast<std::int8_t>(1 - 2 * isNegative(total[i]));
+    std::uint8_t *any = in.any;
+    std::uint8_t *conflict = in.conflict;
     std::fill(any, any + n, std::uint8_t{0});
     std::fill(conflict, conflict + n, std::uint8_t{0});
-    for (int k = 0; k < nUsed; ++k) {
-        const double *tk = tau + static_cast<std::size_t>(k) * kChunk;
-        const std::int8_t *sk = sign + static_cast<std::size_t>(k) * kChunk;
+    for (int k = 0; k < in.nUsed; ++k) {
+        const double *tk = in.tau + static_cast<std::size_t>(k) * kChunk;
+        const std::int8_t *sk = in.sign + static_cast<std::size_t>(k) * kChunk;
         unsigned nz = 0;
         unsigned against = 0;
-        for (std::uint64_t i = 0; i < n; ++i) {
-            const std::uint8_t isNonzero = sk[i] != 0;
-            const std::uint8_t differs = isNonzero & (sk[i] != elected[i]);
-            nz += isNonzero;
-            against += differs;
-            any[i] |= isNonzero;
-            conflict[i] |= differs;
+        if constexpr (Trimmed) {
+            const std::uint8_t *kk = keep + static_cast<std::size_t>(k) * kChunk;
+            for (std::uint64_t i = 0; i < n; ++i) {
+                const std::uint8_t isNonzero = (sk[i] != 0) & kk[i] & (skip[i] ^ 1u);
+                const std::uint8_t differs = isNonzero & (sk[i] != elected[i]);
+                nz += isNonzero;
+                against += differs;
+                any[i] |= isNonzero;
+                conflict[i] |= differs;
+            }
+        } else {
+            for (std::uint64_t i = 0; i < n; ++i) {
+                const std::uint8_t isNonzero = sk[i] != 0;
+                const std::uint8_t differs = isNonzero & (sk[i] != elected[i]);
+                nz += isNonzero;
+                against += differs;
+                any[i] |= isNonzero;
+                conflict[i] |= differs;
+            }
+            out.againstAbs[std::size_t(k)] = sum4(n, [&](std::uint64_t i) {
+                const int differs = (sk[i] != 0) & (sk[i] != elected[i]);
+                return masked(std::fabs(tk[i]), differs);
+            });
         }
         out.nonzero[std::size_t(k)] = nz;
         out.against[std::size_t(k)] = against;
-        out.againstAbs[std::size_t(k)] =
-            withAbs ? sum4(n,
-                           [&](std::uint64_t i) {
-                               const int differs = (sk[i] != 0) & (sk[i] != elected[i]);
-                               return masked(std::fabs(tk[i]), differs);
-                           })
-                    : 0.0;
     }
     unsigned anyCount = 0;
     unsigned conflictCount = 0;
@@ -255,7 +296,47 @@ void elect(int nUsed, std::uint64_t n, const double *tau, const std::int8_t *sig
     out.any = anyCount;
     out.conflict = conflictCount;
 }
+
+// Deltas and their signs (0 below the zero threshold) of one model over a chunk.
+void deltasAndSigns(const float *base, const float *x, std::uint64_t n, double zeroThreshold,
+                    double *tau, std::int8_t *sign)
+{
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const double d = static_cast<double>(x[i]) - static_cast<double>(base[i]);
+        tau[i] = d;
+        sign[i] = static_cast<std::int8_t>(signOf(d, zeroThreshold));
+    }
+}
+
+// 1 where the exact top-k cut keeps the element at flat index first + i.
+void keepFlags(const double *tau, std::uint64_t n, std::uint64_t first, const TopKCut &cut,
+               std::uint8_t *keep)
+{
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const std::uint64_t key = magnitudeKey(tau[i]);
+        keep[i] = static_cast<std::uint8_t>((key > cut.key) |
+                                            ((key == cut.key) & (first + i <= cut.index)));
+    }
+}
 } // namespace
+
+void TensorKernel::TrimCounts::reset(int used)
+{
+    kept.assign(std::size_t(used), 0);
+    dropped.assign(std::size_t(used), 0);
+    any = 0;
+    conflict = 0;
+}
+
+void TensorKernel::TrimCounts::add(const TrimCounts &other)
+{
+    for (std::size_t q = 0; q < kept.size(); ++q) {
+        kept[q] += other.kept[q];
+        dropped[q] += other.dropped[q];
+    }
+    any += other.any;
+    conflict += other.conflict;
+}
 
 TensorKernel::TensorKernel(int fineTunes, const AnalysisOptions &options)
     : m_fineTunes(fineTunes), m_options(options)
@@ -270,10 +351,12 @@ TensorKernel::TensorKernel(int fineTunes, const AnalysisOptions &options)
     for (Scratch &s : m_scratch) {
         s.tau.resize(perModel);
         s.sign.resize(perModel);
+        s.keep.resize(perModel);
         s.total.resize(kChunk);
         s.elected.resize(kChunk);
         s.any.resize(kChunk);
         s.conflict.resize(kChunk);
+        s.deferred.resize(kChunk);
     }
 }
 
@@ -282,36 +365,62 @@ TensorResult TensorKernel::run(const TensorData &data)
     assert(static_cast<int>(data.fineTunes.size()) == m_fineTunes);
     assert(static_cast<int>(data.present.size()) == m_fineTunes);
     TensorResult result;
-    result.stats = StatsBlock(m_fineTunes);
-    sweepMoments(data, result.stats);
-    sweepTrimmed(data, result.stats);
     result.sample = gatherSample(data);
+    const std::vector<int> used = presentModels(data);
+    const std::uint64_t numel = data.base.size();
+    const TrimBand band =
+        planTrimBand(result.sample, used, numel, topKCount(m_options.density, numel));
+    result.stats = StatsBlock(m_fineTunes);
+    sweep(data, used, band, result.stats);
+    finishTrimmed(data, used, band, result.stats);
     return result;
 }
 
-void TensorKernel::sweepMoments(const TensorData &data, StatsBlock &out)
+void TensorKernel::sweep(const TensorData &data, const std::vector<int> &used, const TrimBand &band,
+                         StatsBlock &out)
 {
     const std::uint64_t numel = data.base.size();
     const std::int64_t chunks = chunkCount(numel);
-    const std::vector<int> used = presentModels(data);
     const int nUsed = static_cast<int>(used.size());
     const int T = m_fineTunes;
     const double zeroThreshold = m_options.zeroThreshold;
     std::vector<StatsBlock> partials(static_cast<std::size_t>(chunks), StatsBlock(T));
+    for (Scratch &scratch : m_scratch) {
+        scratch.candidates.resize(static_cast<std::size_t>(nUsed));
+        for (auto &list : scratch.candidates)
+            list.clear();
+        scratch.trim.reset(nUsed);
+        scratch.census.resize(static_cast<std::size_t>(nUsed));
+        for (KeyCensus &census : scratch.census)
+            census.clear();
+        scratch.censusEntries.clear();
+        scratch.censusFull = false;
+    }
+    if (band.active())
+        m_deferredBits.assign(static_cast<std::size_t>(chunks) * (kChunk / 64), 0);
 
 #pragma omp parallel num_threads(m_team) if (chunks > 1)
     {
         const int thread = omp_get_thread_num();
         Scratch &scratch = m_scratch[static_cast<std::size_t>(thread)];
-        Election election;
-        election.nonzero.resize(static_cast<std::size_t>(nUsed));
-        election.against.resize(static_cast<std::size_t>(nUsed));
-        election.againstAbs.resize(static_cast<std::size_t>(nUsed));
+        Election election(nUsed);
+        Election trimmed(nUsed);
+        const ElectionInput chunkArrays{nUsed,
+                                        0,
+                                        scratch.tau.data(),
+                                        scratch.sign.data(),
+                                        scratch.total.data(),
+                                        scratch.elected.data(),
+                                        scratch.any.data(),
+                                        scratch.conflict.data()};
 #pragma omp for schedule(dynamic, 1)
         for (std::int64_t c = 0; c < chunks; ++c) {
             const auto [lo, n] = chunkRange(c, numel);
             StatsBlock &part = partials[static_cast<std::size_t>(c)];
             const float *base = data.base.data() + lo;
+            std::uint8_t *deferred = scratch.deferred.data();
+            if (band.active())
+                std::fill(deferred, deferred + n, std::uint8_t{0});
 
             SetAccum &set = part.set;
             set.numel = n;
@@ -331,11 +440,6 @@ void TensorKernel::sweepMoments(const TensorData &data, StatsBlock &out)
                 const MomentSums sums = deltaMoments(base, x, n, zeroThreshold, tk, sk);
                 const double sum = sums.sum;
                 const double sumSq = sums.sumSq;
-                const double sumAbs = sums.sumAbs;
-                const double baseDot = sums.baseDot;
-                const double maxAbs = sums.maxAbs;
-                const double minAbs = sums.minAbs;
-                const auto zeros = static_cast<unsigned>(sums.zeros);
                 const double chunkMean = sum / static_cast<double>(n);
                 const double m2 = sum4(n, [&](std::uint64_t i) {
                     const double centred = tk[i] - chunkMean;
@@ -346,11 +450,11 @@ void TensorKernel::sweepMoments(const TensorData &data, StatsBlock &out)
                 m.sum = sum;
                 m.sumSq = sumSq;
                 m.m2 = m2;
-                m.sumAbs = sumAbs;
-                m.maxAbs = maxAbs;
+                m.sumAbs = sums.sumAbs;
+                m.maxAbs = sums.maxAbs;
                 m.baseSumSq = set.baseSumSq;
-                m.baseDot = baseDot;
-                m.zeros = zeros;
+                m.baseDot = sums.baseDot;
+                m.zeros = static_cast<unsigned>(sums.zeros);
                 // A NaN or Inf anywhere makes these sums non-finite; only then count them.
                 const bool finite = std::isfinite(sum) && std::isfinite(sumSq);
                 if (!finite)
@@ -361,12 +465,54 @@ void TensorKernel::sweepMoments(const TensorData &data, StatsBlock &out)
                 const std::size_t slot =
                     static_cast<std::size_t>(thread) * std::size_t(T) + static_cast<std::size_t>(t);
                 std::uint64_t *hist = m_hist.data() + slot * kBins;
-                for (std::uint64_t i = 0; i < n; ++i)
-                    ++hist[AbsHistogram::binOf(static_cast<float>(std::fabs(tk[i])))];
+                if (band.active()) {
+                    // The same loop settles the trimmed keep flag where the band decides it
+                    // (above: kept, below: dropped) and notes the elements inside the band,
+                    // whose coordinates wait for the exact cut: as candidates (sparse band) or
+                    // in the chunk's key census (crowded band). Exact zeros are neither:
+                    // keeping one or not changes no statistic.
+                    const std::uint32_t low = band.low[std::size_t(k)];
+                    const std::uint32_t width = band.high[std::size_t(k)] - low;
+                    std::uint8_t *keep = scratch.keep.data() + static_cast<std::size_t>(k) * kChunk;
+                    const auto settle = [&](auto note) {
+                        for (std::uint64_t i = 0; i < n; ++i) {
+                            const double d = tk[i];
+                            const std::uint32_t bin =
+                                AbsHistogram::binOf(static_cast<float>(std::fabs(d)));
+                            ++hist[bin];
+                            const std::uint32_t offset = bin - low;
+                            keep[i] = static_cast<std::uint8_t>(offset > width && bin > low);
+                            const bool inside = (offset <= width) & (d != 0.0);
+                            deferred[i] |= static_cast<std::uint8_t>(inside);
+                            if (inside)
+                                note(magnitudeKey(d), lo + i);
+                        }
+                    };
+                    if (band.mode == TrimBand::Mode::Sparse) {
+                        auto &list = scratch.candidates[std::size_t(k)];
+                        settle([&](std::uint64_t key, std::uint64_t index) {
+                            list.push_back(TopKCandidate{key, index});
+                        });
+                    } else {
+                        KeyCensus &census = scratch.census[std::size_t(k)];
+                        bool &full = scratch.censusFull;
+                        settle([&](std::uint64_t key, std::uint64_t) {
+                            full = !census.add(key) || full;
+                        });
+                        census.forEach([&](KeyCensus::Entry entry) {
+                            scratch.censusEntries.push_back({static_cast<std::uint32_t>(c),
+                                                             static_cast<std::uint32_t>(k), entry});
+                        });
+                        census.clear();
+                    }
+                } else {
+                    for (std::uint64_t i = 0; i < n; ++i)
+                        ++hist[AbsHistogram::binOf(static_cast<float>(std::fabs(tk[i])))];
+                }
                 const std::uint32_t binLo =
-                    finite ? AbsHistogram::binOf(static_cast<float>(minAbs)) : 0;
+                    finite ? AbsHistogram::binOf(static_cast<float>(sums.minAbs)) : 0;
                 const std::uint32_t binHi =
-                    finite ? AbsHistogram::binOf(static_cast<float>(maxAbs)) : kBins - 1;
+                    finite ? AbsHistogram::binOf(static_cast<float>(sums.maxAbs)) : kBins - 1;
                 m_histLo[slot] = std::min(m_histLo[slot], binLo);
                 m_histHi[slot] = std::max(m_histHi[slot], binHi);
 
@@ -397,15 +543,31 @@ void TensorKernel::sweepMoments(const TensorData &data, StatsBlock &out)
             }
 
             // Untrimmed TIES election over all present models.
-            elect(nUsed, n, scratch.tau.data(), scratch.sign.data(), scratch.total.data(),
-                  scratch.elected.data(), scratch.any.data(), scratch.conflict.data(), true,
-                  election);
+            ElectionInput arrays = chunkArrays;
+            arrays.n = n;
+            elect<false>(arrays, nullptr, nullptr, election);
             set.anyNonzero = election.any;
             set.tiesConflict = election.conflict;
             for (int k = 0; k < nUsed; ++k) {
                 ModelAccum &m = part.models[static_cast<std::size_t>(used[std::size_t(k)])];
                 m.tiesDropped = election.against[std::size_t(k)];
                 m.tiesDroppedAbs = election.againstAbs[std::size_t(k)];
+            }
+
+            // Trimmed TIES where the band settles every model's keep flag.
+            if (band.active()) {
+                elect<true>(arrays, scratch.keep.data(), deferred, trimmed);
+                TrimCounts &trim = scratch.trim;
+                for (int k = 0; k < nUsed; ++k) {
+                    trim.kept[std::size_t(k)] += trimmed.nonzero[std::size_t(k)];
+                    trim.dropped[std::size_t(k)] += trimmed.against[std::size_t(k)];
+                }
+                trim.any += trimmed.any;
+                trim.conflict += trimmed.conflict;
+                std::uint64_t *bits =
+                    m_deferredBits.data() + static_cast<std::size_t>(c) * (kChunk / 64);
+                for (std::uint64_t i = 0; i < n; ++i)
+                    bits[i / 64] |= std::uint64_t{deferred[i]} << (i % 64);
             }
 
             // Pairs.
@@ -465,12 +627,11 @@ void TensorKernel::sweepMoments(const TensorData &data, StatsBlock &out)
     }
 }
 
-void TensorKernel::sweepTrimmed(const TensorData &data, StatsBlock &out)
+void TensorKernel::finishTrimmed(const TensorData &data, const std::vector<int> &used,
+                                 const TrimBand &band, StatsBlock &out)
 {
     const std::uint64_t numel = data.base.size();
-    const std::vector<int> used = presentModels(data);
     const int nUsed = static_cast<int>(used.size());
-    const double zeroThreshold = m_options.zeroThreshold;
     const std::uint64_t k = topKCount(m_options.density, numel);
 
     // Every model keeps everything: the trimmed election is the untrimmed one.
@@ -488,12 +649,207 @@ void TensorKernel::sweepTrimmed(const TensorData &data, StatsBlock &out)
     if (k == 0 || nUsed == 0)
         return;
 
-    std::vector<TopKCut> cuts(static_cast<std::size_t>(nUsed));
-    std::vector<AbsHistogram::Cut> histCuts(static_cast<std::size_t>(nUsed));
-    for (int q = 0; q < nUsed; ++q)
-        histCuts[std::size_t(q)] =
+    std::vector<AbsHistogram::Cut> at(static_cast<std::size_t>(nUsed));
+    bool inBand = band.active();
+    for (int q = 0; q < nUsed; ++q) {
+        at[std::size_t(q)] =
             out.models[static_cast<std::size_t>(used[std::size_t(q)])].absHist.cutForLargest(k);
+        inBand = inBand && at[std::size_t(q)].bin >= band.low[std::size_t(q)] &&
+                 at[std::size_t(q)].bin <= band.high[std::size_t(q)];
+    }
 
+    TrimCounts counts;
+    counts.reset(nUsed);
+    for (const Scratch &scratch : m_scratch)
+        inBand = inBand && !scratch.censusFull;
+    if (inBand) {
+        const std::vector<TopKCut> cuts = band.mode == TrimBand::Mode::Sparse
+                                              ? resolveCuts(k, at, nUsed)
+                                              : resolveCensus(data, used, k, at);
+        for (const Scratch &scratch : m_scratch)
+            counts.add(scratch.trim);
+        counts.add(electDeferred(data, used, cuts));
+    } else {
+        counts = sweepTrimmed(data, used, at, k);
+    }
+    for (int q = 0; q < nUsed; ++q) {
+        ModelAccum &m = out.models[static_cast<std::size_t>(used[std::size_t(q)])];
+        m.trimKept = counts.kept[std::size_t(q)];
+        m.trimDropped = counts.dropped[std::size_t(q)];
+    }
+    out.set.trimAnyKept = counts.any;
+    out.set.trimConflict = counts.conflict;
+}
+
+std::vector<TopKCut> TensorKernel::resolveCuts(std::uint64_t k,
+                                               const std::vector<AbsHistogram::Cut> &at, int used)
+{
+    std::vector<TopKCut> cuts(static_cast<std::size_t>(used));
+    for (int q = 0; q < used; ++q) {
+        // Only the cut's own bin matters; the threads' lists may hold a whole band.
+        const std::uint32_t bin = at[std::size_t(q)].bin;
+        m_candidates.clear();
+        for (const Scratch &scratch : m_scratch) {
+            for (const TopKCandidate &candidate : scratch.candidates[std::size_t(q)]) {
+                const auto magnitude = static_cast<float>(std::bit_cast<double>(candidate.key));
+                if (AbsHistogram::binOf(magnitude) == bin)
+                    m_candidates.push_back(candidate);
+            }
+        }
+        const std::uint64_t need = k - at[std::size_t(q)].above;
+        // More needed than the bin has non-zero elements: the cut falls among exact zeros,
+        // every non-zero delta is kept, and which zeros are kept does not matter.
+        cuts[std::size_t(q)] = need > m_candidates.size()
+                                   ? TopKCut{TopKCut::Mode::Threshold, 0, ~std::uint64_t{0}}
+                                   : resolveTopK(m_candidates, need);
+    }
+    return cuts;
+}
+
+std::vector<TopKCut> TensorKernel::resolveCensus(const TensorData &data,
+                                                 const std::vector<int> &used, std::uint64_t k,
+                                                 const std::vector<AbsHistogram::Cut> &at)
+{
+    const std::uint64_t numel = data.base.size();
+    const auto chunks = static_cast<std::size_t>(chunkCount(numel));
+    const int nUsed = static_cast<int>(used.size());
+    std::vector<TopKCut> cuts(static_cast<std::size_t>(nUsed));
+    std::vector<std::uint64_t> perChunk(chunks);
+    for (int q = 0; q < nUsed; ++q) {
+        const std::uint32_t bin = at[std::size_t(q)].bin;
+        const auto inCutBin = [&](std::uint64_t key) {
+            return AbsHistogram::binOf(static_cast<float>(std::bit_cast<double>(key))) == bin;
+        };
+        // The keys of the cut's bin with their totals, largest first.
+        std::map<std::uint64_t, std::uint64_t, std::greater<>> totals;
+        for (const Scratch &scratch : m_scratch) {
+            for (const auto &e : scratch.censusEntries) {
+                if (e.model == std::uint32_t(q) && inCutBin(e.entry.key))
+                    totals[e.entry.key] += e.entry.count;
+            }
+        }
+        const std::uint64_t need = k - at[std::size_t(q)].above;
+        std::uint64_t before = 0;
+        auto cutKey = totals.end();
+        for (auto it = totals.begin(); it != totals.end(); ++it) {
+            if (before + it->second >= need) {
+                cutKey = it;
+                break;
+            }
+            before += it->second;
+        }
+        if (cutKey == totals.end()) {
+            // More needed than the bin has non-zero elements: as in resolveCuts().
+            cuts[std::size_t(q)] = TopKCut{TopKCut::Mode::Threshold, 0, ~std::uint64_t{0}};
+            continue;
+        }
+        // The cut is the rank-th element (in index order) carrying that key: find its chunk
+        // from the censuses, then its index by scanning that chunk once.
+        const std::uint64_t key = cutKey->first;
+        std::uint64_t rank = need - before;
+        std::fill(perChunk.begin(), perChunk.end(), 0);
+        for (const Scratch &scratch : m_scratch) {
+            for (const auto &e : scratch.censusEntries) {
+                if (e.model == std::uint32_t(q) && e.entry.key == key)
+                    perChunk[e.chunk] += e.entry.count;
+            }
+        }
+        std::size_t c = 0;
+        while (c + 1 < chunks && rank > perChunk[c]) {
+            rank -= perChunk[c];
+            ++c;
+        }
+        const auto [lo, n] = chunkRange(static_cast<std::int64_t>(c), numel);
+        const float *base = data.base.data() + lo;
+        const float *x = data.fineTunes[static_cast<std::size_t>(used[std::size_t(q)])].data() + lo;
+        std::uint64_t index = lo;
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const double d = static_cast<double>(x[i]) - static_cast<double>(base[i]);
+            if (magnitudeKey(d) == key && --rank == 0) {
+                index = lo + i;
+                break;
+            }
+        }
+        cuts[std::size_t(q)] = TopKCut{TopKCut::Mode::Threshold, key, index};
+    }
+    return cuts;
+}
+
+TensorKernel::TrimCounts TensorKernel::electDeferred(const TensorData &data,
+                                                     const std::vector<int> &used,
+                                                     const std::vector<TopKCut> &cuts) const
+{
+    const int nUsed = static_cast<int>(used.size());
+    const double zeroThreshold = m_options.zeroThreshold;
+    const std::int64_t chunks = chunkCount(data.base.size());
+    std::vector<TrimCounts> perThread(static_cast<std::size_t>(m_team));
+    for (TrimCounts &counts : perThread)
+        counts.reset(nUsed);
+#pragma omp parallel num_threads(m_team) if (chunks > 1)
+    {
+        TrimCounts &counts = perThread[static_cast<std::size_t>(omp_get_thread_num())];
+        std::vector<std::int8_t> signs(static_cast<std::size_t>(nUsed));
+        std::vector<const float *> xs(static_cast<std::size_t>(nUsed));
+        for (int q = 0; q < nUsed; ++q)
+            xs[std::size_t(q)] =
+                data.fineTunes[static_cast<std::size_t>(used[std::size_t(q)])].data();
+        const float *base = data.base.data();
+        // Branch-free (the keep flags and signs of a deferred coordinate are close to random),
+        // with TopKCut::keeps() spelt out: every cut here is a Threshold.
+        const auto electAt = [&](std::uint64_t i) {
+            // The same operations, in the same order, as elect<true>() on a chunk.
+            const double b = base[i];
+            double total = 0.0;
+            for (int q = 0; q < nUsed; ++q) {
+                const double d = static_cast<double>(xs[std::size_t(q)][i]) - b;
+                const TopKCut &cut = cuts[std::size_t(q)];
+                const std::uint64_t key = magnitudeKey(d);
+                const int keep = (key > cut.key) | ((key == cut.key) & (i <= cut.index));
+                total += masked(d, keep);
+                signs[std::size_t(q)] = static_cast<std::int8_t>(signOf(d, zeroThreshold) * keep);
+            }
+            const int elected = 1 - 2 * isNegative(total);
+            unsigned any = 0;
+            unsigned conflict = 0;
+            for (int q = 0; q < nUsed; ++q) {
+                const int s = signs[std::size_t(q)];
+                const unsigned nonzero = s != 0;
+                const unsigned against = nonzero & (s != elected);
+                counts.kept[std::size_t(q)] += nonzero;
+                counts.dropped[std::size_t(q)] += against;
+                any |= nonzero;
+                conflict |= against;
+            }
+            counts.any += any;
+            counts.conflict += conflict;
+        };
+        // Integer counts: any split over threads adds up the same.
+#pragma omp for schedule(dynamic, 4)
+        for (std::int64_t c = 0; c < chunks; ++c) {
+            const std::uint64_t first = static_cast<std::uint64_t>(c) * kChunk;
+            const std::uint64_t *bits =
+                m_deferredBits.data() + static_cast<std::size_t>(c) * (kChunk / 64);
+            for (std::uint64_t w = 0; w < kChunk / 64; ++w) {
+                for (std::uint64_t word = bits[w]; word != 0; word &= word - 1)
+                    electAt(first + w * 64 + static_cast<std::uint64_t>(std::countr_zero(word)));
+            }
+        }
+    }
+    TrimCounts sum;
+    sum.reset(nUsed);
+    for (const TrimCounts &counts : perThread)
+        sum.add(counts);
+    return sum;
+}
+
+TensorKernel::TrimCounts TensorKernel::sweepTrimmed(const TensorData &data,
+                                                    const std::vector<int> &used,
+                                                    const std::vector<AbsHistogram::Cut> &at,
+                                                    std::uint64_t k)
+{
+    const std::uint64_t numel = data.base.size();
+    const int nUsed = static_cast<int>(used.size());
+    const double zeroThreshold = m_options.zeroThreshold;
     const std::int64_t chunks = chunkCount(numel);
     // Candidates: the elements in the histogram bin where each model's cut falls. Each
     // thread collects its own; their union is the same for any thread count, and
@@ -511,76 +867,67 @@ void TensorKernel::sweepTrimmed(const TensorData &data, StatsBlock &out)
             const auto [lo, n] = chunkRange(c, numel);
             const float *base = data.base.data() + lo;
             for (int q = 0; q < nUsed; ++q) {
-                const std::uint32_t bin = histCuts[std::size_t(q)].bin;
+                const std::uint32_t bin = at[std::size_t(q)].bin;
                 const float *x =
                     data.fineTunes[static_cast<std::size_t>(used[std::size_t(q)])].data() + lo;
                 auto &list = scratch.candidates[std::size_t(q)];
                 for (std::uint64_t i = 0; i < n; ++i) {
                     const double d = static_cast<double>(x[i]) - static_cast<double>(base[i]);
-                    // Exact zeros are left out: keeping one or not changes no statistic
-                    // (it adds 0 and has no sign), and they are often most of a bin.
                     if (d != 0.0 && AbsHistogram::binOf(static_cast<float>(std::fabs(d))) == bin)
                         list.push_back(TopKCandidate{magnitudeKey(d), lo + i});
                 }
             }
         }
     }
-    for (int q = 0; q < nUsed; ++q) {
-        m_candidates.clear();
-        for (Scratch &scratch : m_scratch) {
-            const auto &list = scratch.candidates[std::size_t(q)];
-            m_candidates.insert(m_candidates.end(), list.begin(), list.end());
-        }
-        const std::uint64_t need = k - histCuts[std::size_t(q)].above;
-        if (need > m_candidates.size()) {
-            // The cut falls among exact zeros: every non-zero delta is kept, and which zeros
-            // are kept does not matter.
-            cuts[std::size_t(q)] = TopKCut{TopKCut::Mode::Threshold, 0, ~std::uint64_t{0}};
-        } else {
-            cuts[std::size_t(q)] = resolveTopK(m_candidates, need);
-        }
-    }
+    const std::vector<TopKCut> cuts = resolveCuts(k, at, nUsed);
 
-    std::vector<Election> results(static_cast<std::size_t>(chunks));
+    // A team of one leaves the other threads' counts empty: reset them all first.
+    std::vector<TrimCounts> perThread(static_cast<std::size_t>(m_team));
+    for (TrimCounts &counts : perThread)
+        counts.reset(nUsed);
 #pragma omp parallel num_threads(m_team) if (chunks > 1)
     {
-        Scratch &scratch = m_scratch[static_cast<std::size_t>(omp_get_thread_num())];
+        const int thread = omp_get_thread_num();
+        Scratch &scratch = m_scratch[static_cast<std::size_t>(thread)];
+        TrimCounts &counts = perThread[static_cast<std::size_t>(thread)];
+        Election e(nUsed);
+        const std::uint8_t *none = scratch.deferred.data();
+        std::fill(scratch.deferred.begin(), scratch.deferred.end(), std::uint8_t{0});
 #pragma omp for schedule(dynamic, 1)
         for (std::int64_t c = 0; c < chunks; ++c) {
             const auto [lo, n] = chunkRange(c, numel);
             const float *base = data.base.data() + lo;
             for (int q = 0; q < nUsed; ++q) {
-                const TopKCut &cut = cuts[std::size_t(q)];
                 const float *x =
                     data.fineTunes[static_cast<std::size_t>(used[std::size_t(q)])].data() + lo;
                 double *tq = scratch.tau.data() + static_cast<std::size_t>(q) * kChunk;
                 std::int8_t *sq = scratch.sign.data() + static_cast<std::size_t>(q) * kChunk;
-                for (std::uint64_t i = 0; i < n; ++i) {
-                    const double d = static_cast<double>(x[i]) - static_cast<double>(base[i]);
-                    const std::uint64_t key = magnitudeKey(d);
-                    const int keep = (key > cut.key) | ((key == cut.key) & (lo + i <= cut.index));
-                    tq[i] = masked(d, keep);
-                    sq[i] = static_cast<std::int8_t>(signOf(d, zeroThreshold) * keep);
-                }
+                deltasAndSigns(base, x, n, zeroThreshold, tq, sq);
+                keepFlags(tq, n, lo, cuts[std::size_t(q)],
+                          scratch.keep.data() + static_cast<std::size_t>(q) * kChunk);
             }
-            Election &e = results[static_cast<std::size_t>(c)];
-            e.nonzero.resize(static_cast<std::size_t>(nUsed));
-            e.against.resize(static_cast<std::size_t>(nUsed));
-            e.againstAbs.resize(static_cast<std::size_t>(nUsed));
-            elect(nUsed, n, scratch.tau.data(), scratch.sign.data(), scratch.total.data(),
-                  scratch.elected.data(), scratch.any.data(), scratch.conflict.data(), false, e);
+            const ElectionInput arrays{nUsed,
+                                       n,
+                                       scratch.tau.data(),
+                                       scratch.sign.data(),
+                                       scratch.total.data(),
+                                       scratch.elected.data(),
+                                       scratch.any.data(),
+                                       scratch.conflict.data()};
+            elect<true>(arrays, scratch.keep.data(), none, e);
+            for (int q = 0; q < nUsed; ++q) {
+                counts.kept[std::size_t(q)] += e.nonzero[std::size_t(q)];
+                counts.dropped[std::size_t(q)] += e.against[std::size_t(q)];
+            }
+            counts.any += e.any;
+            counts.conflict += e.conflict;
         }
     }
-    // Integer counts only: any order gives the same sums.
-    for (const Election &e : results) {
-        for (int q = 0; q < nUsed; ++q) {
-            ModelAccum &m = out.models[static_cast<std::size_t>(used[std::size_t(q)])];
-            m.trimKept += e.nonzero[std::size_t(q)];
-            m.trimDropped += e.against[std::size_t(q)];
-        }
-        out.set.trimAnyKept += e.any;
-        out.set.trimConflict += e.conflict;
-    }
+    TrimCounts sum;
+    sum.reset(nUsed);
+    for (const TrimCounts &counts : perThread)
+        sum.add(counts);
+    return sum;
 }
 
 TensorSample TensorKernel::gatherSample(const TensorData &data) const

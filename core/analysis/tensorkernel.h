@@ -2,9 +2,11 @@
 #pragma once
 
 #include "analysis/analysisoptions.h"
+#include "analysis/keycensus.h"
 #include "analysis/samplecache.h"
 #include "analysis/statsblock.h"
 #include "analysis/topk.h"
+#include "analysis/trimband.h"
 
 #include <cstdint>
 #include <span>
@@ -29,11 +31,14 @@ struct TensorResult {
     TensorSample sample;
 };
 
-// Computes every Tier-1 statistic of one tensor (ANALYSIS.md) in three sweeps over fixed
-// 16,384-element chunks: moments, histograms, pairs and untrimmed TIES; the candidates of
-// the top-k cut; trimmed TIES. Chunk partials are combined in chunk order, so the result is
-// bit-identical for any thread count. Keeps per-thread histogram scratch between tensors;
-// one kernel must not run two tensors at once. May throw std::bad_alloc.
+// Computes every Tier-1 statistic of one tensor (ANALYSIS.md) in one sweep over fixed
+// 16,384-element chunks: moments, histograms, pairs, untrimmed TIES, and trimmed TIES for
+// every coordinate the sample's TrimBand settles; the few coordinates near a model's top-k
+// cut are finished once the exact cut is known. Should the band miss the exact cut, a
+// second sweep does the trimmed election instead (same result). Chunk partials are combined
+// in chunk order, so the result is bit-identical for any thread count. Keeps per-thread
+// scratch between tensors; one kernel must not run two tensors at once. May throw
+// std::bad_alloc.
 class TensorKernel {
 public:
     static constexpr std::uint64_t kChunk = 16384;
@@ -44,8 +49,35 @@ public:
     const AnalysisOptions &options() const { return m_options; }
 
 private:
-    void sweepMoments(const TensorData &data, StatsBlock &out);
-    void sweepTrimmed(const TensorData &data, StatsBlock &out);
+    // Per fine-tune (in the order of `used`): trimmed-TIES counts. Integer sums, so they
+    // add up the same in any order.
+    struct TrimCounts {
+        std::vector<std::uint64_t> kept;
+        std::vector<std::uint64_t> dropped;
+        std::uint64_t any = 0;
+        std::uint64_t conflict = 0;
+        void reset(int used);
+        void add(const TrimCounts &other);
+    };
+
+    void sweep(const TensorData &data, const std::vector<int> &used, const TrimBand &band,
+               StatsBlock &out);
+    // Trimmed TIES once the histograms are complete: from the band when it holds every
+    // model's cut, else by sweepTrimmed().
+    void finishTrimmed(const TensorData &data, const std::vector<int> &used, const TrimBand &band,
+                       StatsBlock &out);
+    // The exact cut of every model from the candidates the threads collected (elements of
+    // the cut's bin, or of a band around it).
+    std::vector<TopKCut> resolveCuts(std::uint64_t k, const std::vector<AbsHistogram::Cut> &at,
+                                     int used);
+    // The same from the chunks' key censuses (crowded bands) and one chunk's rescan.
+    std::vector<TopKCut> resolveCensus(const TensorData &data, const std::vector<int> &used,
+                                       std::uint64_t k, const std::vector<AbsHistogram::Cut> &at);
+    // Trimmed TIES of the coordinates the sweep deferred, now that the cuts are exact.
+    TrimCounts electDeferred(const TensorData &data, const std::vector<int> &used,
+                             const std::vector<TopKCut> &cuts) const;
+    TrimCounts sweepTrimmed(const TensorData &data, const std::vector<int> &used,
+                            const std::vector<AbsHistogram::Cut> &at, std::uint64_t k);
     TensorSample gatherSample(const TensorData &data) const;
 
     int m_fineTunes = 0;
@@ -59,12 +91,27 @@ private:
         std::vector<std::int8_t> elected;   // sgn⁺(total)
         std::vector<std::uint8_t> any;      // some model non-zero
         std::vector<std::uint8_t> conflict; // some non-zero model against the election
-        // Per fine-tune: elements in the bin where its top-k cut falls. Kept between
-        // tensors (cleared, not freed) so large bins do not fault fresh pages every time.
+        std::vector<std::uint8_t> keep;     // T × kChunk: kept by the top-k trim
+        std::vector<std::uint8_t> deferred; // some delta inside its model's TrimBand
+        TrimCounts trim;                    // trimmed TIES of the settled coordinates
+        // Crowded bands: per present model, the census of the current chunk, and what the
+        // thread's chunks counted (one entry per chunk, model and key).
+        std::vector<KeyCensus> census;
+        struct CensusEntry {
+            std::uint32_t chunk;
+            std::uint32_t model;
+            KeyCensus::Entry entry;
+        };
+        std::vector<CensusEntry> censusEntries;
+        bool censusFull = false; // some chunk had more distinct keys than a census holds
+        // Per fine-tune: elements in the bin where its top-k cut falls (or in its band). Kept
+        // between tensors (cleared, not freed) so large bins do not fault fresh pages every time.
         std::vector<std::vector<TopKCandidate>> candidates;
     };
     std::vector<Scratch> m_scratch;
     std::vector<TopKCandidate> m_candidates; // all threads' candidates of one fine-tune
+    // One bit per coordinate of the current tensor: deferred by the sweep (see TrimBand).
+    std::vector<std::uint64_t> m_deferredBits;
     // Per thread and fine-tune: a dense 65,536-bin |τ| histogram and the bins it touched.
     std::vector<std::uint64_t> m_hist;
     std::vector<std::uint32_t> m_histLo;

@@ -139,22 +139,61 @@ class TestTensorKernel : public QObject {
     Q_OBJECT
 
 private slots:
+    // Every row runs three ways: without a sample (trimmed TIES by a second sweep), with a
+    // sample holding the whole tensor (exact TrimBand) and with an 8192-coordinate sample (an
+    // estimated band: sparse, or crowded for bf16-like data). Tweaked rows break the band on
+    // purpose, so the kernel must notice and fall back: "skewed sample" makes the sampled
+    // coordinates' deltas tiny (the band misses the cut); "crowded band, many keys" puts 15 %
+    // of the deltas on one value and the rest of its bin on distinct values (a crowded band
+    // whose key census overflows).
     void matchesReference_data()
     {
         QTest::addColumn<int>("numel");
         QTest::addColumn<int>("fineTunes");
         QTest::addColumn<bool>("quantised");
+        QTest::addColumn<bool>("bf16");
         QTest::addColumn<double>("density");
         QTest::addColumn<double>("zeroShare");
-        QTest::newRow("small, one chunk") << 1000 << 3 << false << 0.2 << 0.1;
-        QTest::newRow("several chunks, uneven tail") << 50000 << 3 << false << 0.29 << 0.1;
-        QTest::newRow("ties at the top-k cut") << 40000 << 3 << true << 0.2 << 0.1;
-        QTest::newRow("two models, density 0.5") << 20000 << 2 << true << 0.5 << 0.1;
-        QTest::newRow("five models") << 17000 << 5 << false << 0.1 << 0.1;
-        QTest::newRow("density 1 keeps all") << 5000 << 3 << false << 1.0 << 0.1;
-        QTest::newRow("density below 1/n keeps none") << 5000 << 3 << false << 1e-5 << 0.1;
-        QTest::newRow("cut among exact zeros (bf16-like)") << 40000 << 3 << true << 0.2 << 0.9;
-        QTest::newRow("all deltas zero") << 20000 << 2 << false << 0.3 << 1.0;
+        QTest::addColumn<int>("sampleSize");
+        QTest::addColumn<QString>("tweak");
+        struct Row {
+            const char *name;
+            int numel;
+            int fineTunes;
+            bool quantised;
+            bool bf16;
+            double density;
+            double zeroShare;
+        };
+        const Row rows[] = {
+            {"small, one chunk", 1000, 3, false, false, 0.2, 0.1},
+            {"several chunks, uneven tail", 50000, 3, false, false, 0.29, 0.1},
+            {"ties at the top-k cut", 40000, 3, true, false, 0.2, 0.1},
+            {"two models, density 0.5", 20000, 2, true, false, 0.5, 0.1},
+            {"five models", 17000, 5, false, false, 0.1, 0.1},
+            {"density 1 keeps all", 5000, 3, false, false, 1.0, 0.1},
+            {"density below 1/n keeps none", 5000, 3, false, false, 1e-5, 0.1},
+            {"cut among exact zeros (bf16-like)", 40000, 3, true, false, 0.2, 0.9},
+            {"all deltas zero", 20000, 2, false, false, 0.3, 1.0},
+            {"bf16 values, density 0.2", 60000, 3, false, true, 0.2, 0.1},
+            {"bf16 values, density 0.5", 60000, 3, false, true, 0.5, 0.05},
+        };
+        const std::pair<const char *, int> samples[] = {
+            {"no sample", 0}, {"whole sample", 65536}, {"sample 8192", 8192}};
+        for (const Row &r : rows) {
+            for (const auto &[label, size] : samples) {
+                QTest::newRow(qPrintable(
+                    QStringLiteral("%1, %2").arg(QLatin1String(r.name), QLatin1String(label))))
+                    << r.numel << r.fineTunes << r.quantised << r.bf16 << r.density << r.zeroShare
+                    << size << QString();
+            }
+        }
+        QTest::newRow("skewed sample, density 0.2")
+            << 100000 << 3 << false << false << 0.2 << 0.1 << 8192 << QStringLiteral("skewed");
+        QTest::newRow("skewed sample, density 0.5")
+            << 100000 << 2 << false << false << 0.5 << 0.3 << 8192 << QStringLiteral("skewed");
+        QTest::newRow("crowded band, many keys")
+            << 100000 << 3 << false << false << 0.5 << 0.0 << 8192 << QStringLiteral("many keys");
     }
 
     void matchesReference()
@@ -162,12 +201,38 @@ private slots:
         QFETCH(int, numel);
         QFETCH(int, fineTunes);
         QFETCH(bool, quantised);
+        QFETCH(bool, bf16);
         QFETCH(double, density);
         QFETCH(double, zeroShare);
-        const Family f = makeFamily(std::size_t(numel), fineTunes, 7, quantised, false, zeroShare);
+        QFETCH(int, sampleSize);
+        QFETCH(QString, tweak);
+        Family f = makeFamily(std::size_t(numel), fineTunes, 7, quantised, bf16, zeroShare);
         AnalysisOptions options;
         options.density = density;
-        options.sampleSize = 0;
+        options.sampleSize = std::uint64_t(sampleSize);
+        if (tweak == QLatin1String("many keys")) {
+            // |τ| spread evenly over one binade (distinct values, ~1 % per bf16 bin), except
+            // that 15 % of the coordinates sit exactly at its middle, where the median cut
+            // falls.
+            std::mt19937_64 rng(3);
+            std::uniform_real_distribution<double> uniform(0.0, 1.0);
+            for (auto &x : f.fts) {
+                for (std::size_t i = 0; i < f.base.size(); ++i) {
+                    const double u = uniform(rng) < 0.15 ? 0.5 : uniform(rng);
+                    const double magnitude = 1e-3 * std::exp2(u);
+                    f.base[i] = 0.0f;
+                    x[i] = static_cast<float>(uniform(rng) < 0.5 ? magnitude : -magnitude);
+                }
+            }
+        }
+        if (tweak == QLatin1String("skewed")) {
+            // Deltas 1000× smaller exactly where the sample looks.
+            for (const std::uint64_t i :
+                 sampleIndices(options.sampleSeed, "w", f.base.size(), options.sampleSize)) {
+                for (auto &x : f.fts)
+                    x[i] = f.base[i] + (x[i] - f.base[i]) * 1e-3f;
+            }
+        }
         TensorKernel kernel(fineTunes, options);
         const TensorResult result = kernel.run(view(f, "w"));
         const StatsBlock &s = result.stats;
