@@ -110,6 +110,34 @@ private slots:
         QVERIFY(!third->generated);
     }
 
+    void removesStagingLeftByAKilledBasin()
+    {
+        QTemporaryDir root;
+        QVERIFY(root.isValid());
+        const std::filesystem::path base(root.path().toStdString());
+        // A finished process's pid stands for a Basin killed while writing.
+        QProcess gone;
+        gone.start(QStringLiteral("true"), {});
+        QVERIFY(gone.waitForStarted(10000));
+        const std::string deadPid = std::to_string(gone.processId()); // 0 once it finished
+        QVERIFY(gone.waitForFinished(10000));
+        const std::string ownPid = std::to_string(QCoreApplication::applicationPid());
+        const std::vector<std::string> names = {
+            "demo-tiny.tmp-" + deadPid + "-7", "demo-tiny.tmp-" + ownPid + "-7",
+            "demo-tiny.tmp-notapid", "demo-small.tmp-" + deadPid + "-7"};
+        for (const std::string &name : names) {
+            std::filesystem::create_directories(base / name);
+            QFile junk(QString::fromStdString((base / name / "model.safetensors").string()));
+            QVERIFY(junk.open(QIODevice::WriteOnly));
+        }
+        const auto family = basin::ui::ensureDemoFamily(base / "demo-tiny", QStringLiteral("tiny"));
+        QVERIFY2(family.ok(), family.ok() ? "" : family.error().message.c_str());
+        QVERIFY(!std::filesystem::exists(base / names[0])); // its Basin is gone
+        QVERIFY(std::filesystem::exists(base / names[1]));  // this process: may be in use
+        QVERIFY(std::filesystem::exists(base / names[2]));  // not a staging name
+        QVERIFY(std::filesystem::exists(base / names[3]));  // another family's
+    }
+
     void rejectsAnUnknownSize()
     {
         QTemporaryDir home;

@@ -11,7 +11,12 @@
 #include <QRandomGenerator>
 #include <QStandardPaths>
 
+#include <cerrno>
+#include <charconv>
+#include <string>
 #include <system_error>
+
+#include <signal.h>
 
 namespace basin::ui {
 
@@ -38,6 +43,38 @@ bool intact(const std::filesystem::path &folder)
     }
     return true;
 }
+std::string stagingPrefix(const std::filesystem::path &folder)
+{
+    return folder.filename().string() + ".tmp-";
+}
+
+// A Basin killed while writing the family leaves its staging sibling behind
+// (<name>.tmp-<pid>-<random>). Removes those whose process is gone; another running Basin's
+// (or this one's) staging folder is left alone.
+void removeAbandonedStaging(const std::filesystem::path &folder)
+{
+    const std::string prefix = stagingPrefix(folder);
+    std::error_code ec;
+    std::filesystem::directory_iterator entries(folder.parent_path(), ec);
+    if (ec)
+        return;
+    for (const std::filesystem::directory_entry &entry : entries) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(prefix, 0) != 0)
+            continue;
+        const char *first = name.data() + prefix.size();
+        const char *last = name.data() + name.size();
+        long long pid = 0;
+        const auto [end, error] = std::from_chars(first, last, pid);
+        if (error != std::errc() || end == last || *end != '-' || pid <= 0 ||
+            pid == QCoreApplication::applicationPid())
+            continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
+            continue; // alive, or not ours to judge
+        std::error_code ignored;
+        std::filesystem::remove_all(entry.path(), ignored);
+    }
+}
 } // namespace
 
 bool isDemoSize(const QString &size)
@@ -59,6 +96,7 @@ Result<DemoFamily> ensureDemoFamily(const std::filesystem::path &folder, const Q
                          "unknown demo size '" + size.toStdString() + "' (tiny or small)");
     DemoFamily family;
     family.models = memberFolders(folder);
+    removeAbandonedStaging(folder);
     if (intact(folder))
         return family;
 
@@ -72,8 +110,8 @@ Result<DemoFamily> ensureDemoFamily(const std::filesystem::path &folder, const Q
     // wins, the other one uses that family.
     const std::filesystem::path staging =
         folder.parent_path() /
-        (folder.filename().string() + ".tmp-" + std::to_string(QCoreApplication::applicationPid()) +
-         "-" + std::to_string(QRandomGenerator::global()->generate()));
+        (stagingPrefix(folder) + std::to_string(QCoreApplication::applicationPid()) + "-" +
+         std::to_string(QRandomGenerator::global()->generate()));
     std::filesystem::create_directories(folder.parent_path(), ec);
     DemoFamilyOptions options;
     options.size = size.toStdString();

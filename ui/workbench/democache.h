@@ -26,7 +26,8 @@ struct DemoFamily {
 
 // Returns the family in `folder`, writing it first when it is missing or does not open
 // (a half-deleted or older cache is removed and regenerated). The family is written into a
-// temporary sibling and renamed into place, so concurrent callers never see half of one.
+// temporary sibling and renamed into place, so concurrent callers never see half of one;
+// siblings left by a Basin that was killed while writing (its process is gone) are removed.
 // Errors: those of
 // writeDemoFamily() (InvalidArgument for an unknown size, NoSpace, PermissionDenied,
 // Cancelled, …) and IoError when a broken cache cannot be removed.
