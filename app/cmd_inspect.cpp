@@ -153,8 +153,9 @@ int runInspect(const QStringList &args)
     if (paths.size() < 2)
         return usage(QStringLiteral("needs a base model and at least one fine-tune"));
 
+    // The default sample cache, although the CLI shows no preview: the sample also tells the
+    // pass where each top-k cut lies, which saves a second sweep (docs/ANALYSIS.md).
     analysis::AnalysisOptions options;
-    options.sampleSize = 0; // the CLI reports no preview, so it skips the sample cache
     bool ok = false;
     options.density = parser.value(density).toDouble(&ok);
     if (!ok || !(options.density > 0.0 && options.density <= 1.0))

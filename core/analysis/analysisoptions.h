@@ -13,6 +13,10 @@ struct AnalysisOptions {
     std::uint64_t sampleSize = 65536; // sample cache size per tensor (0: no sample cache)
     std::uint64_t sampleSeed = 0x5eed;
     int threads = 0; // OpenMP team size; <= 0: the OpenMP default
+    // Tensors larger than this are streamed in slices of this many elements (a positive
+    // multiple of 16,384), so memory stays bounded whatever the largest tensor. Changes no
+    // figure: 16 MiB of f32 per model and slice by default.
+    std::uint64_t sliceElements = std::uint64_t{1} << 22;
 };
 
 } // namespace basin::analysis

@@ -28,15 +28,25 @@ struct Plan {
     std::uint64_t bytes = 0;
 };
 
-// One tensor's decoded values for every model. Two sets alternate: one being analysed, the
-// other being filled by the prefetch thread; buffers only grow, so steady state allocates
-// nothing.
-struct Buffers {
-    std::vector<std::vector<float>> values;
+// A slice of one tensor: the pass streams tensors larger than options.sliceElements in
+// slices, so memory stays bounded by the slice size, not by the largest tensor.
+struct Item {
+    std::size_t plan = 0;
+    std::uint64_t first = 0;
+    std::uint64_t count = 0;
 };
 
-Result<void> load(const ModelSet &models, const AlignedTensor &aligned, const Plan &plan,
-                  Buffers &buffers)
+// One slice's decoded values for every model (and, for the first slice of a sliced tensor,
+// the tensor's sample, gathered from the files). Two sets alternate: one being analysed,
+// the other being filled by the prefetch thread; buffers only grow, so steady state
+// allocates nothing.
+struct Buffers {
+    std::vector<std::vector<float>> values;
+    TensorSample sample;
+};
+
+Result<void> readSlice(const ModelSet &models, const AlignedTensor &aligned, const Plan &plan,
+                       std::uint64_t first, std::uint64_t count, Buffers &buffers)
 {
     try {
         buffers.values.resize(plan.read.size());
@@ -45,21 +55,89 @@ Result<void> load(const ModelSet &models, const AlignedTensor &aligned, const Pl
             if (!info)
                 continue;
             std::vector<float> &out = buffers.values[m];
-            out.resize(static_cast<std::size_t>(aligned.numel));
+            out.resize(static_cast<std::size_t>(count));
             const Checkpoint &checkpoint = models.model(static_cast<int>(m));
-            BASIN_TRY(checkpoint.readF32(*info, out));
+            BASIN_TRY(checkpoint.readF32(*info, first, out));
             // The decoded copy is all the pass needs: drop the mapped pages now, so resident
-            // memory stays at the two decoded tensors, not twice that.
-            checkpoint.release(*info);
+            // memory stays at the decoded slices, not twice that.
+            checkpoint.release(*info, first, count);
         }
     } catch (const std::bad_alloc &) {
         return makeError(ErrorCode::Internal, "out of memory reading tensor '" + aligned.name +
-                                                  "' (" + std::to_string(aligned.numel) +
+                                                  "' (" + std::to_string(count) +
                                                   " elements per model)");
     } catch (const std::length_error &) {
         return makeError(ErrorCode::Internal, "tensor '" + aligned.name + "' is too large");
     }
     return {};
+}
+
+// The sample of a tensor that is streamed in slices, read straight from the files: the
+// same values TensorKernel::sampleOf() takes from a tensor held whole.
+Result<TensorSample> gatherSample(const ModelSet &models, const AlignedTensor &aligned,
+                                  const Plan &plan, const AnalysisOptions &options)
+{
+    TensorSample sample;
+    sample.indices =
+        sampleIndices(options.sampleSeed, aligned.name, aligned.numel, options.sampleSize);
+    const std::size_t m = sample.indices.size();
+    const std::size_t fineTunes = plan.read.size() - 1;
+    sample.base.resize(m);
+    sample.tau.assign(m * fineTunes, 0.0f);
+    BASIN_TRY(models.model(0).gatherF32(*plan.read[0], sample.indices, sample.base));
+    models.model(0).release(*plan.read[0]);
+    std::vector<float> values(m);
+    for (std::size_t t = 0; t < fineTunes; ++t) {
+        const TensorInfo *info = plan.read[t + 1];
+        sample.present.push_back(info != nullptr);
+        if (!info)
+            continue;
+        const Checkpoint &checkpoint = models.model(static_cast<int>(t + 1));
+        BASIN_TRY(checkpoint.gatherF32(*info, sample.indices, values));
+        checkpoint.release(*info); // the gather touched pages all over the tensor
+        float *dst = sample.tau.data() + t * m;
+        for (std::size_t s = 0; s < m; ++s)
+            dst[s] = static_cast<float>(static_cast<double>(values[s]) -
+                                        static_cast<double>(sample.base[s]));
+    }
+    return sample;
+}
+
+Result<void> load(const ModelSet &models, const AlignedTensor &aligned, const Plan &plan,
+                  const Item &item, const AnalysisOptions &options, Buffers &buffers)
+{
+    if (item.first == 0 && item.count < aligned.numel) {
+        try {
+            Result<TensorSample> sample = gatherSample(models, aligned, plan, options);
+            if (!sample)
+                return sample.takeError();
+            buffers.sample = std::move(*sample);
+        } catch (const std::bad_alloc &) {
+            return makeError(ErrorCode::Internal,
+                             "out of memory sampling tensor '" + aligned.name + "'");
+        }
+    }
+    return readSlice(models, aligned, plan, item.first, item.count, buffers);
+}
+
+// The kernel's view of a slice held in buffers.
+TensorData sliceData(const AlignedTensor &aligned, const Plan &plan, const Item &item,
+                     const Buffers &buffers)
+{
+    TensorData data;
+    data.name = aligned.name;
+    data.numel = aligned.numel;
+    data.first = item.first;
+    data.base = std::span<const float>(buffers.values[0].data(), item.count);
+    for (std::size_t m = 1; m < plan.read.size(); ++m) {
+        const TensorInfo *read = plan.read[m];
+        data.present.push_back(read != nullptr);
+        data.fineTunes.push_back(read ? std::span<const float>(buffers.values[m].data(), item.count)
+                                      : std::span<const float>());
+        data.bf16.push_back(read && read->dtype == Dtype::BF16 &&
+                            plan.read[0]->dtype == Dtype::BF16);
+    }
+    return data;
 }
 
 std::string modelLabel(const ModelSet &models, int m)
@@ -132,6 +210,11 @@ Result<std::shared_ptr<const AnalysisSnapshot>> analyse(const ModelSet &models,
     if (!(options.zeroThreshold >= 0.0) || !std::isfinite(options.zeroThreshold))
         return makeError(ErrorCode::InvalidArgument,
                          "analysis: the zero threshold must be a finite number >= 0");
+    if (options.sliceElements == 0 || options.sliceElements % TensorKernel::kChunk != 0)
+        return makeError(ErrorCode::InvalidArgument,
+                         "analysis: the slice size must be a positive multiple of " +
+                             std::to_string(TensorKernel::kChunk) + " elements, got " +
+                             std::to_string(options.sliceElements));
 
     const auto started = std::chrono::steady_clock::now();
     const auto elapsed = [&] {
@@ -163,23 +246,34 @@ Result<std::shared_ptr<const AnalysisSnapshot>> analyse(const ModelSet &models,
         }
 
         TensorKernel kernel(T, options);
-        // Room for the largest tensor up front: growing a vector on demand would briefly
-        // hold two copies and leave capacity at up to twice the largest tensor.
+        // Slices, in order; a tensor up to options.sliceElements is one slice.
+        const std::uint64_t sliceElements = options.sliceElements;
+        std::vector<Item> items;
+        for (std::size_t p = 0; p < plans.size(); ++p) {
+            const std::uint64_t numel = models.tensors()[plans[p].aligned].numel;
+            for (std::uint64_t first = 0; first == 0 || first < numel; first += sliceElements)
+                items.push_back(Item{p, first, std::min(sliceElements, numel - first)});
+        }
+        // Room for the largest slice up front: growing a vector on demand would briefly hold
+        // two copies and leave capacity at up to twice the largest slice.
         std::uint64_t largest = 0;
-        for (const Plan &plan : plans)
-            largest = std::max(largest, models.tensors()[plan.aligned].numel);
+        for (const Item &item : items)
+            largest = std::max(largest, item.count);
         Buffers buffers[2];
         for (Buffers &set : buffers) {
             set.values.resize(static_cast<std::size_t>(count));
             for (std::vector<float> &values : set.values)
                 values.reserve(static_cast<std::size_t>(largest));
         }
+        // A third set, only for sliced tensors whose finish reads slices again.
+        Buffers reread;
         std::future<Result<void>> pending;
-        const auto startLoad = [&](std::size_t p) {
-            const Plan &plan = plans[p];
-            Buffers &target = buffers[p % 2];
-            pending = std::async(std::launch::async, [&models, &plan, &target] {
-                return load(models, models.tensors()[plan.aligned], plan, target);
+        const auto startLoad = [&](std::size_t i) {
+            const Item &item = items[i];
+            const Plan &plan = plans[item.plan];
+            Buffers &target = buffers[i % 2];
+            pending = std::async(std::launch::async, [&models, &plan, &item, &options, &target] {
+                return load(models, models.tensors()[plan.aligned], plan, item, options, target);
             });
         };
         // Joins the prefetch thread before any return, so it never outlives its buffers.
@@ -193,66 +287,97 @@ Result<std::shared_ptr<const AnalysisSnapshot>> analyse(const ModelSet &models,
         report.itemsTotal = plans.size();
         report.bytesTotal = bytesTotal;
         double lastFraction = -1.0;
-        if (!plans.empty())
+        TensorEntry entry;
+        if (!items.empty())
             startLoad(0);
-        for (std::size_t p = 0; p < plans.size(); ++p) {
+        for (std::size_t i = 0; i < items.size(); ++i) {
             Result<void> loaded = pending.get();
             if (!loaded)
                 return loaded.takeError();
+            const Item &item = items[i];
             if (cancel && cancel->load()) {
                 return makeError(ErrorCode::Cancelled,
-                                 "analysis cancelled after " + std::to_string(p) + " of " +
+                                 "analysis cancelled after " + std::to_string(item.plan) + " of " +
                                      std::to_string(plans.size()) + " tensors");
             }
-            if (p + 1 < plans.size())
-                startLoad(p + 1);
+            if (i + 1 < items.size())
+                startLoad(i + 1);
 
-            const Plan &plan = plans[p];
+            const Plan &plan = plans[item.plan];
             const AlignedTensor &aligned = models.tensors()[plan.aligned];
-            const Buffers &current = buffers[p % 2];
-            TensorData data;
-            data.name = aligned.name;
-            data.base = std::span<const float>(current.values[0]);
-            TensorEntry entry;
-            entry.name = aligned.name;
-            entry.nameInfo = aligned.nameInfo;
-            entry.shape = plan.read[0]->shape;
-            entry.numel = plan.read[0]->numel;
-            for (int m = 0; m < count; ++m) {
-                const TensorInfo *info = aligned.perModel[static_cast<std::size_t>(m)];
-                entry.dtypes.emplace_back(info ? dtypeName(info->dtype) : std::string_view());
-                if (m == 0)
-                    continue;
-                const TensorInfo *read = plan.read[static_cast<std::size_t>(m)];
-                entry.present.push_back(read != nullptr);
-                data.present.push_back(read != nullptr);
-                data.fineTunes.push_back(
-                    read ? std::span<const float>(current.values[static_cast<std::size_t>(m)])
-                         : std::span<const float>());
-                data.bf16.push_back(read && read->dtype == Dtype::BF16 &&
-                                    plan.read[0]->dtype == Dtype::BF16);
-            }
-            TensorResult result;
+            Buffers &current = buffers[i % 2];
+            const TensorData slice = sliceData(aligned, plan, item, current);
+            const bool whole = item.count == aligned.numel;
+            const bool last = item.first + item.count == aligned.numel;
             try {
-                result = kernel.run(data);
+                if (item.first == 0) {
+                    entry = TensorEntry();
+                    entry.name = aligned.name;
+                    entry.nameInfo = aligned.nameInfo;
+                    entry.shape = plan.read[0]->shape;
+                    entry.numel = plan.read[0]->numel;
+                    for (int m = 0; m < count; ++m) {
+                        const TensorInfo *info = aligned.perModel[static_cast<std::size_t>(m)];
+                        entry.dtypes.emplace_back(info ? dtypeName(info->dtype)
+                                                       : std::string_view());
+                        if (m > 0)
+                            entry.present.push_back(plan.read[static_cast<std::size_t>(m)] !=
+                                                    nullptr);
+                    }
+                    kernel.start(slice, whole ? kernel.sampleOf(slice) : std::move(current.sample));
+                }
+                kernel.sweep(slice);
+                if (last) {
+                    // A tensor held whole is read again from its buffers; a sliced one from
+                    // the files, into the third set.
+                    const TensorKernel::RangeReader read =
+                        [&](std::uint64_t first, std::uint64_t length) -> Result<TensorData> {
+                        const Item range{item.plan, first, length};
+                        if (whole) {
+                            TensorData view = slice;
+                            view.first = first;
+                            view.base = slice.base.subspan(first, length);
+                            for (std::size_t t = 0; t < view.fineTunes.size(); ++t) {
+                                if (view.present[t])
+                                    view.fineTunes[t] = slice.fineTunes[t].subspan(first, length);
+                            }
+                            return view;
+                        }
+                        BASIN_TRY(readSlice(models, aligned, plan, first, length, reread));
+                        return sliceData(aligned, plan, range, reread);
+                    };
+                    Result<TensorResult> result = kernel.finish(read);
+                    if (!result) {
+                        drain();
+                        return result.takeError();
+                    }
+                    entry.stats = std::move(result->stats);
+                    entry.sample = std::move(result->sample);
+                    snapshot->tensors.push_back(std::move(entry));
+                }
             } catch (const std::bad_alloc &) {
                 drain();
                 return makeError(ErrorCode::Internal,
                                  "out of memory analysing tensor '" + aligned.name + "'");
             }
-            entry.stats = std::move(result.stats);
-            entry.sample = std::move(result.sample);
-            snapshot->tensors.push_back(std::move(entry));
 
-            report.itemsDone = p + 1;
-            report.bytesDone += plan.bytes;
+            report.itemsDone = item.plan + (last ? 1 : 0);
+            // The tensor's bytes in proportion to its slices, exact once the last one is done.
+            const auto bytesUpTo = [&](std::uint64_t end) {
+                return end >= aligned.numel
+                           ? plan.bytes
+                           : static_cast<std::uint64_t>(static_cast<double>(plan.bytes) *
+                                                        static_cast<double>(end) /
+                                                        static_cast<double>(aligned.numel));
+            };
+            report.bytesDone += bytesUpTo(item.first + item.count) - bytesUpTo(item.first);
             report.elapsedSeconds = elapsed();
             const double fraction = bytesTotal > 0
                                         ? double(report.bytesDone) / double(bytesTotal)
                                         : double(report.itemsDone) / double(report.itemsTotal);
             report.etaSeconds =
                 fraction > 0.0 ? report.elapsedSeconds * (1.0 - fraction) / fraction : -1.0;
-            if (progress && (fraction - lastFraction >= 0.001 || p + 1 == plans.size())) {
+            if (progress && (fraction - lastFraction >= 0.001 || i + 1 == items.size())) {
                 lastFraction = fraction;
                 progress(report);
             }

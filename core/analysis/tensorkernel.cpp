@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <type_traits>
 
 #include <omp.h>
 
@@ -318,6 +319,27 @@ void keepFlags(const double *tau, std::uint64_t n, std::uint64_t first, const To
                                             ((key == cut.key) & (first + i <= cut.index)));
     }
 }
+// Sparse and crowded bands settle most coordinates in the sweep and defer the rest; a dense
+// band leaves the whole trimmed election to a second sweep.
+bool defersCoordinates(const TrimBand &band)
+{
+    return band.mode == TrimBand::Mode::Sparse || band.mode == TrimBand::Mode::Crowded;
+}
+
+// Reads the tensor's consecutive ranges of at most `size` elements through `read` and calls
+// visit(slice) on each, in index order; stops at the first read error.
+template <typename Visit>
+Result<void> forEachSlice(const TensorKernel::RangeReader &read, std::uint64_t numel,
+                          std::uint64_t size, Visit visit)
+{
+    for (std::uint64_t first = 0; first < numel; first += size) {
+        Result<TensorData> slice = read(first, std::min(size, numel - first));
+        if (!slice)
+            return slice.takeError();
+        visit(*slice);
+    }
+    return {};
+}
 } // namespace
 
 void TensorKernel::TrimCounts::reset(int used)
@@ -362,29 +384,35 @@ TensorKernel::TensorKernel(int fineTunes, const AnalysisOptions &options)
 
 TensorResult TensorKernel::run(const TensorData &data)
 {
-    assert(static_cast<int>(data.fineTunes.size()) == m_fineTunes);
-    assert(static_cast<int>(data.present.size()) == m_fineTunes);
-    TensorResult result;
-    result.sample = gatherSample(data);
-    const std::vector<int> used = presentModels(data);
-    const std::uint64_t numel = data.base.size();
-    const TrimBand band =
-        planTrimBand(result.sample, used, numel, topKCount(m_options.density, numel));
-    result.stats = StatsBlock(m_fineTunes);
-    sweep(data, used, band, result.stats);
-    finishTrimmed(data, used, band, result.stats);
-    return result;
+    assert(data.first == 0 && data.base.size() == data.tensorSize());
+    start(data, sampleOf(data));
+    sweep(data);
+    // Every value is at hand: a range is a view into data.
+    Result<TensorResult> result = finish([&data](std::uint64_t first, std::uint64_t count) {
+        TensorData range = data;
+        range.numel = data.tensorSize();
+        range.first = first;
+        range.base = data.base.subspan(first, count);
+        for (std::size_t t = 0; t < range.fineTunes.size(); ++t) {
+            if (data.present[t])
+                range.fineTunes[t] = data.fineTunes[t].subspan(first, count);
+        }
+        return Result<TensorData>(std::move(range));
+    });
+    assert(result.ok()); // views cannot fail
+    return std::move(*result);
 }
 
-void TensorKernel::sweep(const TensorData &data, const std::vector<int> &used, const TrimBand &band,
-                         StatsBlock &out)
+void TensorKernel::start(const TensorData &tensor, TensorSample sample)
 {
-    const std::uint64_t numel = data.base.size();
-    const std::int64_t chunks = chunkCount(numel);
-    const int nUsed = static_cast<int>(used.size());
-    const int T = m_fineTunes;
-    const double zeroThreshold = m_options.zeroThreshold;
-    std::vector<StatsBlock> partials(static_cast<std::size_t>(chunks), StatsBlock(T));
+    assert(static_cast<int>(tensor.fineTunes.size()) == m_fineTunes);
+    assert(static_cast<int>(tensor.present.size()) == m_fineTunes);
+    m_numel = tensor.tensorSize();
+    m_swept = 0;
+    m_used = presentModels(tensor);
+    m_band = planTrimBand(sample, m_used, m_numel, topKCount(m_options.density, m_numel));
+    m_result = TensorResult{StatsBlock(m_fineTunes), std::move(sample)};
+    const int nUsed = static_cast<int>(m_used.size());
     for (Scratch &scratch : m_scratch) {
         scratch.candidates.resize(static_cast<std::size_t>(nUsed));
         for (auto &list : scratch.candidates)
@@ -396,8 +424,25 @@ void TensorKernel::sweep(const TensorData &data, const std::vector<int> &used, c
         scratch.censusEntries.clear();
         scratch.censusFull = false;
     }
-    if (band.active())
-        m_deferredBits.assign(static_cast<std::size_t>(chunks) * (kChunk / 64), 0);
+    if (defersCoordinates(m_band))
+        m_deferredBits.assign(static_cast<std::size_t>(chunkCount(m_numel)) * (kChunk / 64), 0);
+}
+
+void TensorKernel::sweep(const TensorData &data)
+{
+    assert(data.first == m_swept && data.first % kChunk == 0);
+    assert(data.first + data.base.size() <= m_numel);
+    // Chunks of this slice; c below counts from the tensor's first chunk.
+    const std::int64_t firstChunk = static_cast<std::int64_t>(data.first / kChunk);
+    const std::int64_t chunks = chunkCount(data.base.size());
+    const std::uint64_t numel = data.first + data.base.size(); // the slice's end
+    m_swept = numel;
+    const std::vector<int> &used = m_used;
+    const TrimBand &band = m_band;
+    const int nUsed = static_cast<int>(used.size());
+    const int T = m_fineTunes;
+    const double zeroThreshold = m_options.zeroThreshold;
+    std::vector<StatsBlock> partials(static_cast<std::size_t>(chunks), StatsBlock(T));
 
 #pragma omp parallel num_threads(m_team) if (chunks > 1)
     {
@@ -414,12 +459,13 @@ void TensorKernel::sweep(const TensorData &data, const std::vector<int> &used, c
                                         scratch.any.data(),
                                         scratch.conflict.data()};
 #pragma omp for schedule(dynamic, 1)
-        for (std::int64_t c = 0; c < chunks; ++c) {
+        for (std::int64_t c = firstChunk; c < firstChunk + chunks; ++c) {
             const auto [lo, n] = chunkRange(c, numel);
-            StatsBlock &part = partials[static_cast<std::size_t>(c)];
-            const float *base = data.base.data() + lo;
+            StatsBlock &part = partials[static_cast<std::size_t>(c - firstChunk)];
+            const float *base = data.base.data() + (lo - data.first);
             std::uint8_t *deferred = scratch.deferred.data();
-            if (band.active())
+            const bool defer = defersCoordinates(band);
+            if (defer)
                 std::fill(deferred, deferred + n, std::uint8_t{0});
 
             SetAccum &set = part.set;
@@ -434,7 +480,8 @@ void TensorKernel::sweep(const TensorData &data, const std::vector<int> &used, c
             // Per model: deltas and signs into scratch, moments, histogram, ulp steps.
             for (int k = 0; k < nUsed; ++k) {
                 const int t = used[static_cast<std::size_t>(k)];
-                const float *x = data.fineTunes[static_cast<std::size_t>(t)].data() + lo;
+                const float *x =
+                    data.fineTunes[static_cast<std::size_t>(t)].data() + (lo - data.first);
                 double *tk = scratch.tau.data() + static_cast<std::size_t>(k) * kChunk;
                 std::int8_t *sk = scratch.sign.data() + static_cast<std::size_t>(k) * kChunk;
                 const MomentSums sums = deltaMoments(base, x, n, zeroThreshold, tk, sk);
@@ -466,39 +513,48 @@ void TensorKernel::sweep(const TensorData &data, const std::vector<int> &used, c
                     static_cast<std::size_t>(thread) * std::size_t(T) + static_cast<std::size_t>(t);
                 std::uint64_t *hist = m_hist.data() + slot * kBins;
                 if (band.active()) {
-                    // The same loop settles the trimmed keep flag where the band decides it
-                    // (above: kept, below: dropped) and notes the elements inside the band,
-                    // whose coordinates wait for the exact cut: as candidates (sparse band) or
-                    // in the chunk's key census (crowded band). Exact zeros are neither:
-                    // keeping one or not changes no statistic.
+                    // The same loop notes the elements inside the band, the candidates for
+                    // the exact cut: as a list (sparse band) or in the chunk's key census
+                    // (crowded, dense). Unless the band is dense it also settles the trimmed
+                    // keep flag where the band decides it (above: kept, below: dropped) and
+                    // defers the coordinates of the elements inside. Exact zeros are never
+                    // candidates: keeping one or not changes no statistic.
                     const std::uint32_t low = band.low[std::size_t(k)];
                     const std::uint32_t width = band.high[std::size_t(k)] - low;
                     std::uint8_t *keep = scratch.keep.data() + static_cast<std::size_t>(k) * kChunk;
-                    const auto settle = [&](auto note) {
+                    const auto settle = [&](auto note, auto settles) {
                         for (std::uint64_t i = 0; i < n; ++i) {
                             const double d = tk[i];
                             const std::uint32_t bin =
                                 AbsHistogram::binOf(static_cast<float>(std::fabs(d)));
                             ++hist[bin];
                             const std::uint32_t offset = bin - low;
-                            keep[i] = static_cast<std::uint8_t>(offset > width && bin > low);
                             const bool inside = (offset <= width) & (d != 0.0);
-                            deferred[i] |= static_cast<std::uint8_t>(inside);
+                            if constexpr (decltype(settles)::value) {
+                                keep[i] = static_cast<std::uint8_t>(offset > width && bin > low);
+                                deferred[i] |= static_cast<std::uint8_t>(inside);
+                            }
                             if (inside)
                                 note(magnitudeKey(d), lo + i);
                         }
                     };
                     if (band.mode == TrimBand::Mode::Sparse) {
                         auto &list = scratch.candidates[std::size_t(k)];
-                        settle([&](std::uint64_t key, std::uint64_t index) {
-                            list.push_back(TopKCandidate{key, index});
-                        });
+                        settle(
+                            [&](std::uint64_t key, std::uint64_t index) {
+                                list.push_back(TopKCandidate{key, index});
+                            },
+                            std::true_type{});
                     } else {
                         KeyCensus &census = scratch.census[std::size_t(k)];
                         bool &full = scratch.censusFull;
-                        settle([&](std::uint64_t key, std::uint64_t) {
+                        const auto count = [&](std::uint64_t key, std::uint64_t) {
                             full = !census.add(key) || full;
-                        });
+                        };
+                        if (defer)
+                            settle(count, std::true_type{});
+                        else
+                            settle(count, std::false_type{});
                         census.forEach([&](KeyCensus::Entry entry) {
                             scratch.censusEntries.push_back({static_cast<std::uint32_t>(c),
                                                              static_cast<std::uint32_t>(k), entry});
@@ -555,7 +611,7 @@ void TensorKernel::sweep(const TensorData &data, const std::vector<int> &used, c
             }
 
             // Trimmed TIES where the band settles every model's keep flag.
-            if (band.active()) {
+            if (defer) {
                 elect<true>(arrays, scratch.keep.data(), deferred, trimmed);
                 TrimCounts &trim = scratch.trim;
                 for (int k = 0; k < nUsed; ++k) {
@@ -604,12 +660,23 @@ void TensorKernel::sweep(const TensorData &data, const std::vector<int> &used, c
         }
     }
 
-    out = StatsBlock(T);
     for (const StatsBlock &part : partials)
-        out.merge(part);
+        m_result.stats.merge(part);
+}
 
-    // Fold the per-thread histograms (exact integer sums) and clear them for the next tensor.
-    for (const int t : used) {
+Result<TensorResult> TensorKernel::finish(const RangeReader &read)
+{
+    assert(m_swept == m_numel);
+    foldHistograms(m_result.stats);
+    BASIN_TRY(finishTrimmed(read, m_result.stats));
+    return std::move(m_result);
+}
+
+void TensorKernel::foldHistograms(StatsBlock &out)
+{
+    const int T = m_fineTunes;
+    // The per-thread histograms hold exact integer counts; clear them for the next tensor.
+    for (const int t : m_used) {
         ModelAccum &m = out.models[static_cast<std::size_t>(t)];
         for (int thread = 0; thread < m_team; ++thread) {
             const std::size_t slot =
@@ -627,10 +694,11 @@ void TensorKernel::sweep(const TensorData &data, const std::vector<int> &used, c
     }
 }
 
-void TensorKernel::finishTrimmed(const TensorData &data, const std::vector<int> &used,
-                                 const TrimBand &band, StatsBlock &out)
+Result<void> TensorKernel::finishTrimmed(const RangeReader &read, StatsBlock &out)
 {
-    const std::uint64_t numel = data.base.size();
+    const std::uint64_t numel = m_numel;
+    const std::vector<int> &used = m_used;
+    const TrimBand &band = m_band;
     const int nUsed = static_cast<int>(used.size());
     const std::uint64_t k = topKCount(m_options.density, numel);
 
@@ -643,11 +711,11 @@ void TensorKernel::finishTrimmed(const TensorData &data, const std::vector<int> 
         }
         out.set.trimAnyKept = out.set.anyNonzero;
         out.set.trimConflict = out.set.tiesConflict;
-        return;
+        return {};
     }
     // Nothing kept: no kept coordinate, nothing against.
     if (k == 0 || nUsed == 0)
-        return;
+        return {};
 
     std::vector<AbsHistogram::Cut> at(static_cast<std::size_t>(nUsed));
     bool inBand = band.active();
@@ -663,14 +731,29 @@ void TensorKernel::finishTrimmed(const TensorData &data, const std::vector<int> 
     for (const Scratch &scratch : m_scratch)
         inBand = inBand && !scratch.censusFull;
     if (inBand) {
-        const std::vector<TopKCut> cuts = band.mode == TrimBand::Mode::Sparse
-                                              ? resolveCuts(k, at, nUsed)
-                                              : resolveCensus(data, used, k, at);
-        for (const Scratch &scratch : m_scratch)
-            counts.add(scratch.trim);
-        counts.add(electDeferred(data, used, cuts));
+        std::vector<TopKCut> cuts;
+        if (band.mode == TrimBand::Mode::Sparse) {
+            cuts = resolveCuts(k, at);
+        } else {
+            Result<std::vector<TopKCut>> resolved = resolveCensus(read, k, at);
+            if (!resolved)
+                return resolved.takeError();
+            cuts = std::move(*resolved);
+        }
+        Result<TrimCounts> rest =
+            defersCoordinates(band) ? electDeferred(read, cuts) : electSweep(read, cuts);
+        if (!rest)
+            return rest.takeError();
+        if (defersCoordinates(band)) {
+            for (const Scratch &scratch : m_scratch)
+                counts.add(scratch.trim);
+        }
+        counts.add(*rest);
     } else {
-        counts = sweepTrimmed(data, used, at, k);
+        Result<TrimCounts> swept = sweepTrimmed(read, at, k);
+        if (!swept)
+            return swept.takeError();
+        counts = std::move(*swept);
     }
     for (int q = 0; q < nUsed; ++q) {
         ModelAccum &m = out.models[static_cast<std::size_t>(used[std::size_t(q)])];
@@ -679,11 +762,13 @@ void TensorKernel::finishTrimmed(const TensorData &data, const std::vector<int> 
     }
     out.set.trimAnyKept = counts.any;
     out.set.trimConflict = counts.conflict;
+    return {};
 }
 
 std::vector<TopKCut> TensorKernel::resolveCuts(std::uint64_t k,
-                                               const std::vector<AbsHistogram::Cut> &at, int used)
+                                               const std::vector<AbsHistogram::Cut> &at)
 {
+    const int used = static_cast<int>(m_used.size());
     std::vector<TopKCut> cuts(static_cast<std::size_t>(used));
     for (int q = 0; q < used; ++q) {
         // Only the cut's own bin matters; the threads' lists may hold a whole band.
@@ -706,13 +791,11 @@ std::vector<TopKCut> TensorKernel::resolveCuts(std::uint64_t k,
     return cuts;
 }
 
-std::vector<TopKCut> TensorKernel::resolveCensus(const TensorData &data,
-                                                 const std::vector<int> &used, std::uint64_t k,
-                                                 const std::vector<AbsHistogram::Cut> &at)
+Result<std::vector<TopKCut>> TensorKernel::resolveCensus(const RangeReader &read, std::uint64_t k,
+                                                         const std::vector<AbsHistogram::Cut> &at)
 {
-    const std::uint64_t numel = data.base.size();
-    const auto chunks = static_cast<std::size_t>(chunkCount(numel));
-    const int nUsed = static_cast<int>(used.size());
+    const auto chunks = static_cast<std::size_t>(chunkCount(m_numel));
+    const int nUsed = static_cast<int>(m_used.size());
     std::vector<TopKCut> cuts(static_cast<std::size_t>(nUsed));
     std::vector<std::uint64_t> perChunk(chunks);
     for (int q = 0; q < nUsed; ++q) {
@@ -744,7 +827,7 @@ std::vector<TopKCut> TensorKernel::resolveCensus(const TensorData &data,
             continue;
         }
         // The cut is the rank-th element (in index order) carrying that key: find its chunk
-        // from the censuses, then its index by scanning that chunk once.
+        // from the censuses, then its index by reading that chunk once more.
         const std::uint64_t key = cutKey->first;
         std::uint64_t rank = need - before;
         std::fill(perChunk.begin(), perChunk.end(), 0);
@@ -759,9 +842,12 @@ std::vector<TopKCut> TensorKernel::resolveCensus(const TensorData &data,
             rank -= perChunk[c];
             ++c;
         }
-        const auto [lo, n] = chunkRange(static_cast<std::int64_t>(c), numel);
-        const float *base = data.base.data() + lo;
-        const float *x = data.fineTunes[static_cast<std::size_t>(used[std::size_t(q)])].data() + lo;
+        const auto [lo, n] = chunkRange(static_cast<std::int64_t>(c), m_numel);
+        Result<TensorData> chunk = read(lo, n);
+        if (!chunk)
+            return chunk.takeError();
+        const float *base = chunk->base.data();
+        const float *x = chunk->fineTunes[static_cast<std::size_t>(m_used[std::size_t(q)])].data();
         std::uint64_t index = lo;
         for (std::uint64_t i = 0; i < n; ++i) {
             const double d = static_cast<double>(x[i]) - static_cast<double>(base[i]);
@@ -775,65 +861,84 @@ std::vector<TopKCut> TensorKernel::resolveCensus(const TensorData &data,
     return cuts;
 }
 
-TensorKernel::TrimCounts TensorKernel::electDeferred(const TensorData &data,
-                                                     const std::vector<int> &used,
-                                                     const std::vector<TopKCut> &cuts) const
+Result<TensorKernel::TrimCounts> TensorKernel::electDeferred(const RangeReader &read,
+                                                             const std::vector<TopKCut> &cuts)
 {
-    const int nUsed = static_cast<int>(used.size());
+    const int nUsed = static_cast<int>(m_used.size());
     const double zeroThreshold = m_options.zeroThreshold;
-    const std::int64_t chunks = chunkCount(data.base.size());
     std::vector<TrimCounts> perThread(static_cast<std::size_t>(m_team));
     for (TrimCounts &counts : perThread)
         counts.reset(nUsed);
+    const auto electSlice = [&](const TensorData &slice) {
+        const std::int64_t firstChunk = static_cast<std::int64_t>(slice.first / kChunk);
+        const std::int64_t chunks = chunkCount(slice.base.size());
 #pragma omp parallel num_threads(m_team) if (chunks > 1)
-    {
-        TrimCounts &counts = perThread[static_cast<std::size_t>(omp_get_thread_num())];
-        std::vector<std::int8_t> signs(static_cast<std::size_t>(nUsed));
-        std::vector<const float *> xs(static_cast<std::size_t>(nUsed));
-        for (int q = 0; q < nUsed; ++q)
-            xs[std::size_t(q)] =
-                data.fineTunes[static_cast<std::size_t>(used[std::size_t(q)])].data();
-        const float *base = data.base.data();
-        // Branch-free (the keep flags and signs of a deferred coordinate are close to random),
-        // with TopKCut::keeps() spelt out: every cut here is a Threshold.
-        const auto electAt = [&](std::uint64_t i) {
-            // The same operations, in the same order, as elect<true>() on a chunk.
-            const double b = base[i];
-            double total = 0.0;
-            for (int q = 0; q < nUsed; ++q) {
-                const double d = static_cast<double>(xs[std::size_t(q)][i]) - b;
-                const TopKCut &cut = cuts[std::size_t(q)];
-                const std::uint64_t key = magnitudeKey(d);
-                const int keep = (key > cut.key) | ((key == cut.key) & (i <= cut.index));
-                total += masked(d, keep);
-                signs[std::size_t(q)] = static_cast<std::int8_t>(signOf(d, zeroThreshold) * keep);
-            }
-            const int elected = 1 - 2 * isNegative(total);
-            unsigned any = 0;
-            unsigned conflict = 0;
-            for (int q = 0; q < nUsed; ++q) {
-                const int s = signs[std::size_t(q)];
-                const unsigned nonzero = s != 0;
-                const unsigned against = nonzero & (s != elected);
-                counts.kept[std::size_t(q)] += nonzero;
-                counts.dropped[std::size_t(q)] += against;
-                any |= nonzero;
-                conflict |= against;
-            }
-            counts.any += any;
-            counts.conflict += conflict;
-        };
-        // Integer counts: any split over threads adds up the same.
+        {
+            TrimCounts &counts = perThread[static_cast<std::size_t>(omp_get_thread_num())];
+            std::vector<std::int8_t> signs(static_cast<std::size_t>(nUsed));
+            // Pointers shifted so that the tensor's flat index addresses the slice.
+            std::vector<const float *> xs(static_cast<std::size_t>(nUsed));
+            for (int q = 0; q < nUsed; ++q)
+                xs[std::size_t(q)] =
+                    slice.fineTunes[static_cast<std::size_t>(m_used[std::size_t(q)])].data() -
+                    slice.first;
+            const float *base = slice.base.data() - slice.first;
+            // Branch-free (the keep flags and signs of a deferred coordinate are close to
+            // random), with TopKCut::keeps() spelt out: every cut here is a Threshold.
+            const auto electAt = [&](std::uint64_t i) {
+                // The same operations, in the same order, as elect<true>() on a chunk.
+                const double b = base[i];
+                double total = 0.0;
+                for (int q = 0; q < nUsed; ++q) {
+                    const double d = static_cast<double>(xs[std::size_t(q)][i]) - b;
+                    const TopKCut &cut = cuts[std::size_t(q)];
+                    const std::uint64_t key = magnitudeKey(d);
+                    const int keep = (key > cut.key) | ((key == cut.key) & (i <= cut.index));
+                    total += masked(d, keep);
+                    signs[std::size_t(q)] =
+                        static_cast<std::int8_t>(signOf(d, zeroThreshold) * keep);
+                }
+                const int elected = 1 - 2 * isNegative(total);
+                unsigned any = 0;
+                unsigned conflict = 0;
+                for (int q = 0; q < nUsed; ++q) {
+                    const int s = signs[std::size_t(q)];
+                    const unsigned nonzero = s != 0;
+                    const unsigned against = nonzero & (s != elected);
+                    counts.kept[std::size_t(q)] += nonzero;
+                    counts.dropped[std::size_t(q)] += against;
+                    any |= nonzero;
+                    conflict |= against;
+                }
+                counts.any += any;
+                counts.conflict += conflict;
+            };
+            // Integer counts: any split over threads adds up the same.
 #pragma omp for schedule(dynamic, 4)
-        for (std::int64_t c = 0; c < chunks; ++c) {
-            const std::uint64_t first = static_cast<std::uint64_t>(c) * kChunk;
-            const std::uint64_t *bits =
-                m_deferredBits.data() + static_cast<std::size_t>(c) * (kChunk / 64);
-            for (std::uint64_t w = 0; w < kChunk / 64; ++w) {
-                for (std::uint64_t word = bits[w]; word != 0; word &= word - 1)
-                    electAt(first + w * 64 + static_cast<std::uint64_t>(std::countr_zero(word)));
+            for (std::int64_t c = firstChunk; c < firstChunk + chunks; ++c) {
+                const std::uint64_t first = static_cast<std::uint64_t>(c) * kChunk;
+                const std::uint64_t *bits =
+                    m_deferredBits.data() + static_cast<std::size_t>(c) * (kChunk / 64);
+                for (std::uint64_t w = 0; w < kChunk / 64; ++w) {
+                    for (std::uint64_t word = bits[w]; word != 0; word &= word - 1)
+                        electAt(first + w * 64 +
+                                static_cast<std::uint64_t>(std::countr_zero(word)));
+                }
             }
         }
+    };
+    // Only slices holding a deferred coordinate are read again.
+    const std::uint64_t sliceElements = m_options.sliceElements;
+    for (std::uint64_t first = 0; first < m_numel; first += sliceElements) {
+        const std::uint64_t count = std::min(sliceElements, m_numel - first);
+        const auto words = m_deferredBits.begin() + static_cast<std::ptrdiff_t>(first / 64);
+        const auto wordsEnd = words + static_cast<std::ptrdiff_t>((count + 63) / 64);
+        if (std::all_of(words, wordsEnd, [](std::uint64_t word) { return word == 0; }))
+            continue;
+        Result<TensorData> slice = read(first, count);
+        if (!slice)
+            return slice.takeError();
+        electSlice(*slice);
     }
     TrimCounts sum;
     sum.reset(nUsed);
@@ -842,15 +947,11 @@ TensorKernel::TrimCounts TensorKernel::electDeferred(const TensorData &data,
     return sum;
 }
 
-TensorKernel::TrimCounts TensorKernel::sweepTrimmed(const TensorData &data,
-                                                    const std::vector<int> &used,
-                                                    const std::vector<AbsHistogram::Cut> &at,
-                                                    std::uint64_t k)
+Result<TensorKernel::TrimCounts>
+TensorKernel::sweepTrimmed(const RangeReader &read, const std::vector<AbsHistogram::Cut> &at,
+                           std::uint64_t k)
 {
-    const std::uint64_t numel = data.base.size();
-    const int nUsed = static_cast<int>(used.size());
-    const double zeroThreshold = m_options.zeroThreshold;
-    const std::int64_t chunks = chunkCount(numel);
+    const int nUsed = static_cast<int>(m_used.size());
     // Candidates: the elements in the histogram bin where each model's cut falls. Each
     // thread collects its own; their union is the same for any thread count, and
     // resolveTopK does not depend on the order.
@@ -859,70 +960,91 @@ TensorKernel::TrimCounts TensorKernel::sweepTrimmed(const TensorData &data,
         for (auto &list : scratch.candidates)
             list.clear();
     }
+    const auto collectSlice = [&](const TensorData &slice) {
+        const std::int64_t firstChunk = static_cast<std::int64_t>(slice.first / kChunk);
+        const std::int64_t chunks = chunkCount(slice.base.size());
+        const std::uint64_t end = slice.first + slice.base.size();
 #pragma omp parallel num_threads(m_team) if (chunks > 1)
-    {
-        Scratch &scratch = m_scratch[static_cast<std::size_t>(omp_get_thread_num())];
+        {
+            Scratch &scratch = m_scratch[static_cast<std::size_t>(omp_get_thread_num())];
 #pragma omp for schedule(dynamic, 1)
-        for (std::int64_t c = 0; c < chunks; ++c) {
-            const auto [lo, n] = chunkRange(c, numel);
-            const float *base = data.base.data() + lo;
-            for (int q = 0; q < nUsed; ++q) {
-                const std::uint32_t bin = at[std::size_t(q)].bin;
-                const float *x =
-                    data.fineTunes[static_cast<std::size_t>(used[std::size_t(q)])].data() + lo;
-                auto &list = scratch.candidates[std::size_t(q)];
-                for (std::uint64_t i = 0; i < n; ++i) {
-                    const double d = static_cast<double>(x[i]) - static_cast<double>(base[i]);
-                    if (d != 0.0 && AbsHistogram::binOf(static_cast<float>(std::fabs(d))) == bin)
-                        list.push_back(TopKCandidate{magnitudeKey(d), lo + i});
+            for (std::int64_t c = firstChunk; c < firstChunk + chunks; ++c) {
+                const auto [lo, n] = chunkRange(c, end);
+                const float *base = slice.base.data() + (lo - slice.first);
+                for (int q = 0; q < nUsed; ++q) {
+                    const std::uint32_t bin = at[std::size_t(q)].bin;
+                    const float *x =
+                        slice.fineTunes[static_cast<std::size_t>(m_used[std::size_t(q)])].data() +
+                        (lo - slice.first);
+                    auto &list = scratch.candidates[std::size_t(q)];
+                    for (std::uint64_t i = 0; i < n; ++i) {
+                        const double d = static_cast<double>(x[i]) - static_cast<double>(base[i]);
+                        if (d != 0.0 &&
+                            AbsHistogram::binOf(static_cast<float>(std::fabs(d))) == bin)
+                            list.push_back(TopKCandidate{magnitudeKey(d), lo + i});
+                    }
                 }
             }
         }
-    }
-    const std::vector<TopKCut> cuts = resolveCuts(k, at, nUsed);
+    };
+    BASIN_TRY(forEachSlice(read, m_numel, m_options.sliceElements, collectSlice));
+    return electSweep(read, resolveCuts(k, at));
+}
 
+Result<TensorKernel::TrimCounts> TensorKernel::electSweep(const RangeReader &read,
+                                                          const std::vector<TopKCut> &cuts)
+{
+    const int nUsed = static_cast<int>(m_used.size());
+    const double zeroThreshold = m_options.zeroThreshold;
     // A team of one leaves the other threads' counts empty: reset them all first.
     std::vector<TrimCounts> perThread(static_cast<std::size_t>(m_team));
     for (TrimCounts &counts : perThread)
         counts.reset(nUsed);
+    const auto electSlice = [&](const TensorData &slice) {
+        const std::int64_t firstChunk = static_cast<std::int64_t>(slice.first / kChunk);
+        const std::int64_t chunks = chunkCount(slice.base.size());
+        const std::uint64_t end = slice.first + slice.base.size();
 #pragma omp parallel num_threads(m_team) if (chunks > 1)
-    {
-        const int thread = omp_get_thread_num();
-        Scratch &scratch = m_scratch[static_cast<std::size_t>(thread)];
-        TrimCounts &counts = perThread[static_cast<std::size_t>(thread)];
-        Election e(nUsed);
-        const std::uint8_t *none = scratch.deferred.data();
-        std::fill(scratch.deferred.begin(), scratch.deferred.end(), std::uint8_t{0});
+        {
+            const int thread = omp_get_thread_num();
+            Scratch &scratch = m_scratch[static_cast<std::size_t>(thread)];
+            TrimCounts &counts = perThread[static_cast<std::size_t>(thread)];
+            Election e(nUsed);
+            const std::uint8_t *none = scratch.deferred.data();
+            std::fill(scratch.deferred.begin(), scratch.deferred.end(), std::uint8_t{0});
 #pragma omp for schedule(dynamic, 1)
-        for (std::int64_t c = 0; c < chunks; ++c) {
-            const auto [lo, n] = chunkRange(c, numel);
-            const float *base = data.base.data() + lo;
-            for (int q = 0; q < nUsed; ++q) {
-                const float *x =
-                    data.fineTunes[static_cast<std::size_t>(used[std::size_t(q)])].data() + lo;
-                double *tq = scratch.tau.data() + static_cast<std::size_t>(q) * kChunk;
-                std::int8_t *sq = scratch.sign.data() + static_cast<std::size_t>(q) * kChunk;
-                deltasAndSigns(base, x, n, zeroThreshold, tq, sq);
-                keepFlags(tq, n, lo, cuts[std::size_t(q)],
-                          scratch.keep.data() + static_cast<std::size_t>(q) * kChunk);
+            for (std::int64_t c = firstChunk; c < firstChunk + chunks; ++c) {
+                const auto [lo, n] = chunkRange(c, end);
+                const float *base = slice.base.data() + (lo - slice.first);
+                for (int q = 0; q < nUsed; ++q) {
+                    const float *x =
+                        slice.fineTunes[static_cast<std::size_t>(m_used[std::size_t(q)])].data() +
+                        (lo - slice.first);
+                    double *tq = scratch.tau.data() + static_cast<std::size_t>(q) * kChunk;
+                    std::int8_t *sq = scratch.sign.data() + static_cast<std::size_t>(q) * kChunk;
+                    deltasAndSigns(base, x, n, zeroThreshold, tq, sq);
+                    keepFlags(tq, n, lo, cuts[std::size_t(q)],
+                              scratch.keep.data() + static_cast<std::size_t>(q) * kChunk);
+                }
+                const ElectionInput arrays{nUsed,
+                                           n,
+                                           scratch.tau.data(),
+                                           scratch.sign.data(),
+                                           scratch.total.data(),
+                                           scratch.elected.data(),
+                                           scratch.any.data(),
+                                           scratch.conflict.data()};
+                elect<true>(arrays, scratch.keep.data(), none, e);
+                for (int q = 0; q < nUsed; ++q) {
+                    counts.kept[std::size_t(q)] += e.nonzero[std::size_t(q)];
+                    counts.dropped[std::size_t(q)] += e.against[std::size_t(q)];
+                }
+                counts.any += e.any;
+                counts.conflict += e.conflict;
             }
-            const ElectionInput arrays{nUsed,
-                                       n,
-                                       scratch.tau.data(),
-                                       scratch.sign.data(),
-                                       scratch.total.data(),
-                                       scratch.elected.data(),
-                                       scratch.any.data(),
-                                       scratch.conflict.data()};
-            elect<true>(arrays, scratch.keep.data(), none, e);
-            for (int q = 0; q < nUsed; ++q) {
-                counts.kept[std::size_t(q)] += e.nonzero[std::size_t(q)];
-                counts.dropped[std::size_t(q)] += e.against[std::size_t(q)];
-            }
-            counts.any += e.any;
-            counts.conflict += e.conflict;
         }
-    }
+    };
+    BASIN_TRY(forEachSlice(read, m_numel, m_options.sliceElements, electSlice));
     TrimCounts sum;
     sum.reset(nUsed);
     for (const TrimCounts &counts : perThread)
@@ -930,8 +1052,9 @@ TensorKernel::TrimCounts TensorKernel::sweepTrimmed(const TensorData &data,
     return sum;
 }
 
-TensorSample TensorKernel::gatherSample(const TensorData &data) const
+TensorSample TensorKernel::sampleOf(const TensorData &data) const
 {
+    assert(data.first == 0 && data.base.size() == data.tensorSize());
     TensorSample sample;
     sample.indices =
         sampleIndices(m_options.sampleSeed, data.name, data.base.size(), m_options.sampleSize);

@@ -7,23 +7,31 @@
 #include "analysis/statsblock.h"
 #include "analysis/topk.h"
 #include "analysis/trimband.h"
+#include "common/result.h"
 
 #include <cstdint>
+#include <functional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace basin::analysis {
 
-// One tensor's values in every model, decoded to f32 and all of the same length.
+// One tensor's values in every model, decoded to f32 and all of the same length: the whole
+// tensor, or the slice of flat indices [first, first + base.size()) of it.
 struct TensorData {
     std::string_view name;
+    std::uint64_t numel = 0; // elements of the whole tensor; 0: the spans hold all of them
+    std::uint64_t first = 0; // flat index of the spans' first element
     std::span<const float> base;
     // Per fine-tune (T entries); an entry whose present flag is false is ignored.
     std::vector<std::span<const float>> fineTunes;
     std::vector<bool> present;
     // Per fine-tune: both base and fine-tune were stored as bf16 (enables the ulp histogram).
     std::vector<bool> bf16;
+
+    std::uint64_t tensorSize() const { return numel != 0 ? numel : base.size(); }
 };
 
 struct TensorResult {
@@ -36,16 +44,35 @@ struct TensorResult {
 // every coordinate the sample's TrimBand settles; the few coordinates near a model's top-k
 // cut are finished once the exact cut is known. Should the band miss the exact cut, a
 // second sweep does the trimmed election instead (same result). Chunk partials are combined
-// in chunk order, so the result is bit-identical for any thread count. Keeps per-thread
-// scratch between tensors; one kernel must not run two tensors at once. May throw
-// std::bad_alloc.
+// in chunk order, so the result is bit-identical for any thread count, and for any way of
+// slicing the tensor. Keeps per-thread scratch between tensors; one kernel must not run two
+// tensors at once. May throw std::bad_alloc.
 class TensorKernel {
 public:
     static constexpr std::uint64_t kChunk = 16384;
 
+    // Reads flat indices [first, first + count) of the current tensor in every model again;
+    // the spans stay valid until the next call.
+    using RangeReader = std::function<Result<TensorData>(std::uint64_t first, std::uint64_t count)>;
+
     TensorKernel(int fineTunes, const AnalysisOptions &options);
 
+    // A tensor whose values are all in memory.
     TensorResult run(const TensorData &data);
+
+    // A tensor streamed in slices: start() with the tensor (name, numel, present and bf16
+    // flags; no values needed) and its sample, sweep() each slice in index order (starting
+    // at multiples of kChunk, covering the tensor), then finish(), which may read ranges
+    // again through `read`: the coordinates near a top-k cut, or every slice when the
+    // sample's band missed a cut; it reads at most options().sliceElements at a time.
+    // Errors: those `read` returns.
+    void start(const TensorData &tensor, TensorSample sample);
+    void sweep(const TensorData &slice);
+    Result<TensorResult> finish(const RangeReader &read);
+
+    // The sample cache entry of a tensor whose values are all in data.
+    TensorSample sampleOf(const TensorData &data) const;
+
     const AnalysisOptions &options() const { return m_options; }
 
 private:
@@ -60,29 +87,33 @@ private:
         void add(const TrimCounts &other);
     };
 
-    void sweep(const TensorData &data, const std::vector<int> &used, const TrimBand &band,
-               StatsBlock &out);
+    void foldHistograms(StatsBlock &out);
     // Trimmed TIES once the histograms are complete: from the band when it holds every
     // model's cut, else by sweepTrimmed().
-    void finishTrimmed(const TensorData &data, const std::vector<int> &used, const TrimBand &band,
-                       StatsBlock &out);
+    Result<void> finishTrimmed(const RangeReader &read, StatsBlock &out);
     // The exact cut of every model from the candidates the threads collected (elements of
     // the cut's bin, or of a band around it).
-    std::vector<TopKCut> resolveCuts(std::uint64_t k, const std::vector<AbsHistogram::Cut> &at,
-                                     int used);
+    std::vector<TopKCut> resolveCuts(std::uint64_t k, const std::vector<AbsHistogram::Cut> &at);
     // The same from the chunks' key censuses (crowded bands) and one chunk's rescan.
-    std::vector<TopKCut> resolveCensus(const TensorData &data, const std::vector<int> &used,
-                                       std::uint64_t k, const std::vector<AbsHistogram::Cut> &at);
+    Result<std::vector<TopKCut>> resolveCensus(const RangeReader &read, std::uint64_t k,
+                                               const std::vector<AbsHistogram::Cut> &at);
     // Trimmed TIES of the coordinates the sweep deferred, now that the cuts are exact.
-    TrimCounts electDeferred(const TensorData &data, const std::vector<int> &used,
-                             const std::vector<TopKCut> &cuts) const;
-    TrimCounts sweepTrimmed(const TensorData &data, const std::vector<int> &used,
-                            const std::vector<AbsHistogram::Cut> &at, std::uint64_t k);
-    TensorSample gatherSample(const TensorData &data) const;
+    Result<TrimCounts> electDeferred(const RangeReader &read, const std::vector<TopKCut> &cuts);
+    // The fallback: the candidates of each cut's bin from one sweep, then electSweep().
+    Result<TrimCounts> sweepTrimmed(const RangeReader &read,
+                                    const std::vector<AbsHistogram::Cut> &at, std::uint64_t k);
+    // Trimmed TIES of every coordinate, by a sweep over the tensor with the exact cuts.
+    Result<TrimCounts> electSweep(const RangeReader &read, const std::vector<TopKCut> &cuts);
 
     int m_fineTunes = 0;
     int m_team = 1;
     AnalysisOptions m_options;
+    // The tensor between start() and finish().
+    std::uint64_t m_numel = 0;
+    std::uint64_t m_swept = 0; // elements swept so far
+    std::vector<int> m_used;   // present fine-tunes, in index order
+    TrimBand m_band;
+    TensorResult m_result;
     // Per-thread chunk scratch (structure of arrays, so the loops stay simple and fast).
     struct Scratch {
         std::vector<double> tau;            // T × kChunk deltas of the present models

@@ -29,7 +29,7 @@ TrimBand planTrimBand(const TensorSample &sample, std::span<const int> used, std
     const double last = static_cast<double>(m - 1);
 
     std::vector<std::uint32_t> bins(m);
-    bool crowded = false;
+    band.mode = TrimBand::Mode::Sparse;
     for (const int t : used) {
         const std::span<const float> deltas = sample.deltas(t);
         for (std::size_t s = 0; s < m; ++s)
@@ -56,13 +56,13 @@ TrimBand planTrimBand(const TensorSample &sample, std::span<const int> used, std
             const std::uint32_t bin = AbsHistogram::binOf(std::fabs(delta));
             inside += bin - low <= high - low && delta != 0.0f ? 1 : 0;
         }
-        if (inside * kMaxCrowdedFraction > m)
-            return TrimBand{};
-        crowded = crowded || inside * kMaxBandFraction > m;
+        const TrimBand::Mode mode = inside * kMaxCrowdedFraction > m ? TrimBand::Mode::Dense
+                                    : inside * kMaxBandFraction > m  ? TrimBand::Mode::Crowded
+                                                                     : TrimBand::Mode::Sparse;
+        band.mode = std::max(band.mode, mode);
         band.low.push_back(low);
         band.high.push_back(high);
     }
-    band.mode = crowded ? TrimBand::Mode::Crowded : TrimBand::Mode::Sparse;
     return band;
 }
 

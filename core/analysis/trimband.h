@@ -19,9 +19,12 @@ namespace basin::analysis {
 // complete; if not, the pass falls back to a second sweep, so results never depend on it.
 struct TrimBand {
     // Sparse: few elements per band, collected as top-k candidates. Crowded: a band holds up
-    // to 1/kMaxCrowdedFraction of the non-zero elements but on few exact values (bf16), which
-    // a KeyCensus per chunk counts instead.
-    enum class Mode { Off, Sparse, Crowded };
+    // to 1/kMaxCrowdedFraction of the non-zero elements, on few exact values (bf16), which a
+    // KeyCensus per chunk counts instead. Dense: a band holds more (task vectors with a
+    // handful of distinct magnitudes): counted the same way, but so many coordinates would
+    // be deferred that the election runs as a second sweep once the cut is known (still no
+    // candidate lists). Ordered by how much they cost.
+    enum class Mode { Off, Sparse, Crowded, Dense };
     Mode mode = Mode::Off;
     bool active() const { return mode != Mode::Off; }
     // Per present fine-tune, in the order of `used`: the bins low..high (inclusive).
@@ -32,8 +35,7 @@ struct TrimBand {
 // The band of every model in `used` (fine-tune indices into the sample) for a cut keeping
 // the k largest of numel elements, 0 < k < numel. Sparse when every band holds at most
 // 1/kMaxBandFraction of the sample's non-zero deltas, crowded when one holds more but none
-// more than 1/kMaxCrowdedFraction, off otherwise or when the sample is empty (deferring
-// that many coordinates costs more than a second sweep).
+// more than 1/kMaxCrowdedFraction, dense otherwise; off when the sample is empty.
 TrimBand planTrimBand(const TensorSample &sample, std::span<const int> used, std::uint64_t numel,
                       std::uint64_t k);
 

@@ -560,6 +560,34 @@ Result<void> Checkpoint::readF32(const TensorInfo &tensor, std::uint64_t firstEl
     return decodeToF32(tensor.dtype, *bytes, out);
 }
 
+Result<void> Checkpoint::gatherF32(const TensorInfo &tensor, std::span<const std::uint64_t> indices,
+                                   std::span<float> out) const
+{
+    if (indices.size() != out.size())
+        return makeError(ErrorCode::InvalidArgument, "tensor " + quotedName(tensor.name) + ": " +
+                                                         std::to_string(indices.size()) +
+                                                         " indices but room for " +
+                                                         std::to_string(out.size()) + " values");
+    if (!dtypeDecodable(tensor.dtype))
+        return readF32(tensor, 0, std::span<float>()); // the same UnsupportedDtype message
+    for (const std::uint64_t index : indices) {
+        if (index >= tensor.numel)
+            return makeError(ErrorCode::InvalidArgument,
+                             "tensor " + quotedName(tensor.name) + " has " +
+                                 std::to_string(tensor.numel) + " elements; index " +
+                                 std::to_string(index) + " is outside it");
+    }
+    Result<std::span<const std::byte>> bytes = tensorBytes(*m_impl, tensor, 0, tensor.byteSize);
+    if (!bytes)
+        return bytes.takeError();
+    const std::uint64_t elementBytes = dtypeBits(tensor.dtype) / 8;
+    for (std::size_t j = 0; j < indices.size(); ++j) {
+        BASIN_TRY(decodeToF32(tensor.dtype, bytes->subspan(indices[j] * elementBytes, elementBytes),
+                              out.subspan(j, 1)));
+    }
+    return {};
+}
+
 Result<void> Checkpoint::readRaw(const TensorInfo &tensor, std::span<std::byte> out) const
 {
     if (out.size() != tensor.byteSize)
@@ -580,6 +608,17 @@ void Checkpoint::release(const TensorInfo &tensor) const
     if (tensor.fileIndex >= 0 && static_cast<std::size_t>(tensor.fileIndex) < m_impl->mapped.size())
         m_impl->mapped[static_cast<std::size_t>(tensor.fileIndex)]->release(tensor.fileOffset,
                                                                             tensor.byteSize);
+}
+
+void Checkpoint::release(const TensorInfo &tensor, std::uint64_t firstElement,
+                         std::uint64_t count) const
+{
+    const std::uint64_t elementBytes = dtypeBits(tensor.dtype) / 8;
+    if (elementBytes == 0 || firstElement > tensor.numel || count > tensor.numel - firstElement)
+        return;
+    if (tensor.fileIndex >= 0 && static_cast<std::size_t>(tensor.fileIndex) < m_impl->mapped.size())
+        m_impl->mapped[static_cast<std::size_t>(tensor.fileIndex)]->release(
+            tensor.fileOffset + firstElement * elementBytes, count * elementBytes);
 }
 
 void Checkpoint::prefetch(const TensorInfo &tensor) const

@@ -70,11 +70,18 @@ public:
     // InvalidArgument when the range is outside the tensor.
     Result<void> readF32(const TensorInfo &tensor, std::uint64_t firstElement,
                          std::span<float> out) const;
+    // Decodes the elements at the given flat indices (each < numel) into out (same size):
+    // the sample of a tensor that is otherwise streamed in slices. Errors as readF32, and
+    // InvalidArgument for an index outside the tensor.
+    Result<void> gatherF32(const TensorInfo &tensor, std::span<const std::uint64_t> indices,
+                           std::span<float> out) const;
     // Copies the raw little-endian bytes (out.size() == byteSize).
     Result<void> readRaw(const TensorInfo &tensor, std::span<std::byte> out) const;
     // Tells the kernel the tensor's pages are no longer needed (madvise DONTNEED), so
     // streaming a model larger than RAM keeps memory bounded.
     void release(const TensorInfo &tensor) const;
+    // The same for elements [firstElement, firstElement + count) only (a slice already read).
+    void release(const TensorInfo &tensor, std::uint64_t firstElement, std::uint64_t count) const;
     // Asks the kernel to start reading the tensor's pages (madvise WILLNEED); a prefetch
     // thread calls this one tensor ahead.
     void prefetch(const TensorInfo &tensor) const;

@@ -133,6 +133,93 @@ bool close(double a, double b, double rel = 1e-12, double floor = 1e-300)
                                                          .arg(double(actual), 0, 'g', 17)          \
                                                          .arg(double(expected), 0, 'g', 17)))
 
+// Families that steer the kernel into one way of settling trimmed TIES (see
+// matchesReference_data()).
+void applyTweak(Family &f, const QString &tweak, const AnalysisOptions &options)
+{
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    if (tweak == QLatin1String("many keys")) {
+        // |τ| spread evenly over one binade (distinct values, ~1 % per bf16 bin), except
+        // that 15 % of the coordinates sit exactly at its middle, where the median cut falls.
+        for (auto &x : f.fts) {
+            for (std::size_t i = 0; i < f.base.size(); ++i) {
+                const double u = uniform(rng) < 0.15 ? 0.5 : uniform(rng);
+                const double magnitude = 1e-3 * std::exp2(u);
+                f.base[i] = 0.0f;
+                x[i] = static_cast<float>(uniform(rng) < 0.5 ? magnitude : -magnitude);
+            }
+        }
+    }
+    if (tweak == QLatin1String("few magnitudes")) {
+        // |τ| ∈ {1, 2, 3} · 2^-10 (a third each) or 0, random signs: any cut lies on a value
+        // a third of the elements share. The base sits on a 2^-12 grid, so τ is exact.
+        for (float &b : f.base)
+            b = std::round(b * 4096.0f) / 4096.0f;
+        for (auto &x : f.fts) {
+            for (std::size_t i = 0; i < f.base.size(); ++i) {
+                const double magnitude =
+                    uniform(rng) < 0.1 ? 0.0 : std::ldexp(double(1 + i % 3), -10);
+                x[i] = f.base[i] + static_cast<float>(uniform(rng) < 0.5 ? magnitude : -magnitude);
+            }
+        }
+    }
+    if (tweak == QLatin1String("skewed")) {
+        // Deltas 1000× smaller exactly where the sample looks.
+        for (const std::uint64_t i :
+             sampleIndices(options.sampleSeed, "w", f.base.size(), options.sampleSize)) {
+            for (auto &x : f.fts)
+                x[i] = f.base[i] + (x[i] - f.base[i]) * 1e-3f;
+        }
+    }
+}
+
+std::uint64_t bitsOf(double value)
+{
+    return std::bit_cast<std::uint64_t>(value);
+}
+
+// Every field of two blocks equal, f64 sums to the bit.
+void compareBlocks(const StatsBlock &a, const StatsBlock &b)
+{
+    QCOMPARE(a.models.size(), b.models.size());
+    for (std::size_t t = 0; t < a.models.size(); ++t) {
+        const ModelAccum &x = a.models[t];
+        const ModelAccum &y = b.models[t];
+        QCOMPARE(x.count, y.count);
+        QCOMPARE(bitsOf(x.sum), bitsOf(y.sum));
+        QCOMPARE(bitsOf(x.sumSq), bitsOf(y.sumSq));
+        QCOMPARE(bitsOf(x.m2), bitsOf(y.m2));
+        QCOMPARE(bitsOf(x.sumAbs), bitsOf(y.sumAbs));
+        QCOMPARE(bitsOf(x.maxAbs), bitsOf(y.maxAbs));
+        QCOMPARE(bitsOf(x.baseSumSq), bitsOf(y.baseSumSq));
+        QCOMPARE(bitsOf(x.baseDot), bitsOf(y.baseDot));
+        QCOMPARE(x.zeros, y.zeros);
+        QCOMPARE(x.tiesDropped, y.tiesDropped);
+        QCOMPARE(bitsOf(x.tiesDroppedAbs), bitsOf(y.tiesDroppedAbs));
+        QCOMPARE(x.trimKept, y.trimKept);
+        QCOMPARE(x.trimDropped, y.trimDropped);
+        QCOMPARE(x.nanCount, y.nanCount);
+        QCOMPARE(x.infCount, y.infCount);
+        QVERIFY(x.absHist == y.absHist);
+        QCOMPARE(x.ulpValid, y.ulpValid);
+        QVERIFY(x.ulp == y.ulp);
+    }
+    QCOMPARE(a.pairs.size(), b.pairs.size());
+    for (std::size_t p = 0; p < a.pairs.size(); ++p) {
+        QCOMPARE(bitsOf(a.pairs[p].dot), bitsOf(b.pairs[p].dot));
+        QCOMPARE(a.pairs[p].bothNonzero, b.pairs[p].bothNonzero);
+        QCOMPARE(a.pairs[p].signConflicts, b.pairs[p].signConflicts);
+        QCOMPARE(a.pairs[p].unionNonzero, b.pairs[p].unionNonzero);
+    }
+    QCOMPARE(a.set.numel, b.set.numel);
+    QCOMPARE(bitsOf(a.set.baseSumSq), bitsOf(b.set.baseSumSq));
+    QCOMPARE(a.set.anyNonzero, b.set.anyNonzero);
+    QCOMPARE(a.set.tiesConflict, b.set.tiesConflict);
+    QCOMPARE(a.set.trimAnyKept, b.set.trimAnyKept);
+    QCOMPARE(a.set.trimConflict, b.set.trimConflict);
+}
+
 } // namespace
 
 class TestTensorKernel : public QObject {
@@ -192,6 +279,10 @@ private slots:
             << 100000 << 3 << false << false << 0.2 << 0.1 << 8192 << QStringLiteral("skewed");
         QTest::newRow("skewed sample, density 0.5")
             << 100000 << 2 << false << false << 0.5 << 0.3 << 8192 << QStringLiteral("skewed");
+        QTest::newRow("dense band, whole sample") << 60000 << 3 << false << false << 0.5 << 0.0
+                                                  << 65536 << QStringLiteral("few magnitudes");
+        QTest::newRow("dense band, sample 8192") << 100000 << 3 << false << false << 0.3 << 0.0
+                                                 << 8192 << QStringLiteral("few magnitudes");
         QTest::newRow("crowded band, many keys")
             << 100000 << 3 << false << false << 0.5 << 0.0 << 8192 << QStringLiteral("many keys");
     }
@@ -210,29 +301,7 @@ private slots:
         AnalysisOptions options;
         options.density = density;
         options.sampleSize = std::uint64_t(sampleSize);
-        if (tweak == QLatin1String("many keys")) {
-            // |τ| spread evenly over one binade (distinct values, ~1 % per bf16 bin), except
-            // that 15 % of the coordinates sit exactly at its middle, where the median cut
-            // falls.
-            std::mt19937_64 rng(3);
-            std::uniform_real_distribution<double> uniform(0.0, 1.0);
-            for (auto &x : f.fts) {
-                for (std::size_t i = 0; i < f.base.size(); ++i) {
-                    const double u = uniform(rng) < 0.15 ? 0.5 : uniform(rng);
-                    const double magnitude = 1e-3 * std::exp2(u);
-                    f.base[i] = 0.0f;
-                    x[i] = static_cast<float>(uniform(rng) < 0.5 ? magnitude : -magnitude);
-                }
-            }
-        }
-        if (tweak == QLatin1String("skewed")) {
-            // Deltas 1000× smaller exactly where the sample looks.
-            for (const std::uint64_t i :
-                 sampleIndices(options.sampleSeed, "w", f.base.size(), options.sampleSize)) {
-                for (auto &x : f.fts)
-                    x[i] = f.base[i] + (x[i] - f.base[i]) * 1e-3f;
-            }
-        }
+        applyTweak(f, tweak, options);
         TensorKernel kernel(fineTunes, options);
         const TensorResult result = kernel.run(view(f, "w"));
         const StatsBlock &s = result.stats;
@@ -418,6 +487,81 @@ private slots:
         QCOMPARE(merged.set.tiesConflict, whole.set.tiesConflict);
         QCOMPARE(merged.pair(0, 2).signConflicts, whole.pair(0, 2).signConflicts);
         CHECK_CLOSE(merged.pair(1, 2).dot, whole.pair(1, 2).dot);
+    }
+
+    void slicedEqualsWhole_data()
+    {
+        QTest::addColumn<int>("sampleSize");
+        QTest::addColumn<bool>("bf16");
+        QTest::addColumn<double>("density");
+        QTest::addColumn<QString>("tweak");
+        QTest::newRow("no sample (second sweep over slices)") << 0 << false << 0.2 << QString();
+        QTest::newRow("sparse band") << 8192 << false << 0.2 << QString();
+        QTest::newRow("crowded band (bf16)") << 8192 << true << 0.3 << QString();
+        QTest::newRow("dense band") << 8192 << false << 0.5 << QStringLiteral("few magnitudes");
+        QTest::newRow("skewed sample: band misses")
+            << 8192 << false << 0.2 << QStringLiteral("skewed");
+    }
+
+    void slicedEqualsWhole()
+    {
+        // A tensor streamed in slices (as the pass streams large ones) gives the same bits
+        // as the whole tensor at once, whichever way trimmed TIES is settled; finish()
+        // reads back only through the reader.
+        QFETCH(int, sampleSize);
+        QFETCH(bool, bf16);
+        QFETCH(double, density);
+        QFETCH(QString, tweak);
+        Family f = makeFamily(100000, 3, 9, false, bf16, 0.1);
+        AnalysisOptions options;
+        options.density = density;
+        options.sampleSize = std::uint64_t(sampleSize);
+        options.sliceElements = 2 * TensorKernel::kChunk; // finish() reads in slices too
+        applyTweak(f, tweak, options);
+        const TensorData whole = view(f, "w", {}, bf16);
+        TensorKernel reference(3, options);
+        const TensorResult expected = reference.run(whole);
+
+        TensorKernel kernel(3, options);
+        kernel.start(whole, kernel.sampleOf(whole));
+        const auto range = [&](std::uint64_t first, std::uint64_t count) {
+            TensorData slice = whole;
+            slice.numel = whole.base.size();
+            slice.first = first;
+            slice.base = whole.base.subspan(first, count);
+            for (auto &x : slice.fineTunes)
+                x = x.subspan(first, count);
+            return slice;
+        };
+        // Uneven slices: 3 chunks, 1 chunk, the rest.
+        const std::uint64_t chunk = TensorKernel::kChunk;
+        kernel.sweep(range(0, 3 * chunk));
+        kernel.sweep(range(3 * chunk, chunk));
+        kernel.sweep(range(4 * chunk, f.base.size() - 4 * chunk));
+        int reads = 0;
+        const basin::Result<TensorResult> sliced =
+            kernel.finish([&](std::uint64_t first, std::uint64_t count) {
+                ++reads;
+                return basin::Result<TensorData>(range(first, count));
+            });
+        QVERIFY(sliced.ok());
+        compareBlocks(sliced->stats, expected.stats);
+        QCOMPARE(sliced->sample.tau, expected.sample.tau);
+        // The fallback re-reads the tensor twice; a band only reads to finish deferred
+        // coordinates (and one chunk per crowded cut).
+        QVERIFY(reads >= 1);
+
+        // A read error in finish() is returned, not swallowed.
+        kernel.start(whole, kernel.sampleOf(whole));
+        kernel.sweep(whole);
+        const basin::Result<TensorResult> failed = kernel.finish([](std::uint64_t, std::uint64_t) {
+            return basin::Result<TensorData>(
+                basin::makeError(basin::ErrorCode::IoError, "disk went away"));
+        });
+        if (density > 0.0 && density < 1.0) {
+            QVERIFY(!failed.ok());
+            QCOMPARE(failed.error().code, basin::ErrorCode::IoError);
+        }
     }
 
     void threadCountDoesNotChangeBits()

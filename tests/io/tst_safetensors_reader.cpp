@@ -361,6 +361,25 @@ private slots:
                  ErrorCode::InvalidArgument);
         QVERIFY(c.readF32(*h, 1, std::span<float>(two, 1)).ok());
         QCOMPARE(two[0], -2.0f);
+
+        // Gathering single elements (a sample): any order, repeats; bad indices and dtypes
+        // are refused.
+        const std::uint64_t picks[3] = {1, 0, 1};
+        float gathered[3] = {0, 0, 0};
+        QVERIFY(c.gatherF32(*h, picks, gathered).ok());
+        QCOMPARE(gathered[0], -2.0f);
+        QCOMPARE(gathered[1], 1.0f);
+        QCOMPARE(gathered[2], -2.0f);
+        const std::uint64_t outside[1] = {2};
+        QCOMPARE(c.gatherF32(*h, outside, std::span<float>(gathered, 1)).error().code,
+                 ErrorCode::InvalidArgument);
+        QCOMPARE(c.gatherF32(*h, picks, std::span<float>(gathered, 2)).error().code,
+                 ErrorCode::InvalidArgument);
+        QCOMPARE(
+            c.gatherF32(*i, std::span<const std::uint64_t>(picks, 1), std::span<float>(gathered, 1))
+                .error()
+                .code,
+            ErrorCode::UnsupportedDtype);
     }
 
     // 10^6 entries: bounded time (and memory proportional to the 100 MB header cap).
