@@ -4,14 +4,22 @@
 // Order statistics over magnitudes without sorting, for the top-k and rank cuts of ties,
 // breadcrumbs and sce. The bit pattern of a non-negative f32 orders like its value, so:
 // - valuesAtRanks(): a two-level radix histogram (high 16 bits, then the low 15 bits inside
-//   the one bin that matters) finds the exact value at any rank in two passes, in parallel,
-//   with integer counts only (so the answer cannot depend on the thread count). Below
+//   the one bin that matters) finds the exact value at any rank in at most two passes, in
+//   parallel, with integer counts only (so the answer cannot depend on the thread count).
+//   The first pass also counts the elements with non-zero low bits per bin; a rank among a
+//   bin's others (its smallest value) needs no second pass, as on bf16 data. Below
 //   kSmallRankElements it takes a single-threaded path instead (an L1-sized coarse
 //   histogram, then nth_element on the one coarse bin): the radix histograms cost ~2 MB of
 //   allocation and clearing per call, which dominates on samples of a few 10^4 values;
-// - RankFinder: usually one pass, by sampling a narrow window around the cut first, with
-//   valuesAtRanks() as its exact fallback.
-// Ties at a cut are resolved by flat index (indexOfNthEqual(), RankFinder::nthEqualIndex()).
+// - countGuesses(): one pass of compares (it vectorises) counting the elements below and
+//   equal to a few guessed values, and the equal ones per chunk;
+// - RankFinder: usually one pass. Continuous data: a sample brackets each rank in a
+//   narrow window, and one pass collects the few elements inside. bf16 data (long runs of
+//   equal magnitudes, which crowd any window): the values a small sample holds most often
+//   near the rank are tried with countGuesses(), and one of them is usually the answer.
+//   valuesAtRanks() is the exact fallback of both.
+// Ties at a cut are resolved by flat index (indexOfNthEqual(), RankFinder::nthEqualIndex()):
+// from the window's lists or the guesses' per-chunk counts when those hold the value.
 
 #include "merge/reduction.h"
 
@@ -24,7 +32,9 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace basin::merge {
@@ -53,7 +63,8 @@ inline constexpr std::uint64_t kFlushEvery = std::uint64_t{1} << 31;
 
 // Adds per-thread histograms into one; integer sums, so the order does not matter. Each
 // thread counts in 32 bits (half the cache footprint of 64) over [begin, end) ranges of at
-// most kFlushEvery elements: fill(local, begin, end).
+// most kFlushEvery elements: fill(local, begin, end). Only a thread with more elements than
+// that flushes into a 64-bit copy (the usual case allocates and clears none).
 template <typename Fill>
 std::vector<std::uint64_t> histogram(std::uint64_t n, std::size_t bins, bool parallel, Fill fill)
 {
@@ -61,24 +72,162 @@ std::vector<std::uint64_t> histogram(std::uint64_t n, std::size_t bins, bool par
 #pragma omp parallel if (parallel)
     {
         std::vector<std::uint32_t> local(bins, 0);
-        std::vector<std::uint64_t> wide(bins, 0);
+        std::vector<std::uint64_t> wide;
         const auto threads = static_cast<std::uint64_t>(omp_get_num_threads());
         const auto thread = static_cast<std::uint64_t>(omp_get_thread_num());
         const std::uint64_t share = (n + threads - 1) / threads;
         const std::uint64_t first = std::min(n, thread * share);
         const std::uint64_t last = std::min(n, first + share);
         for (std::uint64_t begin = first; begin < last; begin += kFlushEvery) {
-            fill(local, begin, std::min(last, begin + kFlushEvery));
-            for (std::size_t b = 0; b < bins; ++b) {
-                wide[b] += local[b];
-                local[b] = 0;
+            const std::uint64_t end = std::min(last, begin + kFlushEvery);
+            fill(local, begin, end);
+            if (end < last) {
+                wide.resize(bins, 0);
+                for (std::size_t b = 0; b < bins; ++b) {
+                    wide[b] += local[b];
+                    local[b] = 0;
+                }
             }
         }
 #pragma omp critical(basin_rankselect_merge)
         for (std::size_t b = 0; b < bins; ++b)
-            total[b] += wide[b];
+            total[b] += local[b] + (wide.empty() ? 0 : wide[b]);
     }
     return total;
+}
+
+} // namespace rankselect_detail
+
+// The counts of a pass over a tensor that compares every magnitude with up to four guessed
+// values (countGuesses()): per guess, the elements below it and equal to it, and the equal
+// ones per chunk. A guess whose [below, below + equal) holds a rank is the exact value at
+// that rank, found without a histogram; the index of its j-th equal (the tie cut) then
+// comes from a scan of one chunk (nthEqualFromCounts()).
+struct EqualCounts {
+    static constexpr std::uint64_t kChunk = std::uint64_t{1} << 16;
+    static constexpr std::size_t kGuesses = 4;
+    static constexpr std::uint32_t kNoGuess = 0xffffffffu; // no magnitude has these bits
+
+    std::array<std::uint32_t, kGuesses> guess{kNoGuess, kNoGuess, kNoGuess, kNoGuess};
+    std::array<std::uint64_t, kGuesses> below{};
+    std::array<std::uint64_t, kGuesses> equal{};
+    std::vector<std::uint64_t> perChunk; // [chunk · kGuesses + g]; empty until counted
+
+    // The slot of `bits` among the counted guesses, or kGuesses.
+    std::size_t slotOf(std::uint32_t bits) const
+    {
+        if (perChunk.empty() || bits == kNoGuess)
+            return kGuesses;
+        return static_cast<std::size_t>(std::find(guess.begin(), guess.end(), bits) -
+                                        guess.begin());
+    }
+
+    // The value at `rank` when one of the guesses is it (its counts hold the rank).
+    std::optional<RankValue> valueAt(std::uint64_t rank) const
+    {
+        for (std::size_t g = 0; g < kGuesses && !perChunk.empty(); ++g) {
+            if (guess[g] != kNoGuess && rank >= below[g] && rank - below[g] < equal[g])
+                return RankValue{guess[g], below[g], equal[g]};
+        }
+        return std::nullopt;
+    }
+};
+
+// Fills equal.below, equal.equal and equal.perChunk for equal.guess in one pass: only
+// compares and adds, which vectorise (a histogram's scattered increments do not), so the
+// pass costs a fraction of a radix pass. Integer counts: independent of the thread count.
+template <typename BitsAt> void countGuesses(std::uint64_t n, BitsAt bitsAt, EqualCounts &equal)
+{
+    constexpr std::uint64_t kChunk = EqualCounts::kChunk;
+    constexpr std::size_t kGuesses = EqualCounts::kGuesses;
+    constexpr std::size_t kRun = 512; // elements whose bits are computed at once
+    const auto chunks = static_cast<std::int64_t>((n + kChunk - 1) / kChunk);
+    equal.perChunk.assign(static_cast<std::size_t>(chunks) * kGuesses, 0);
+    std::vector<std::uint64_t> belowPerChunk(equal.perChunk.size(), 0);
+    // Signed: magnitude bits are below 2^31, and SSE2 compares signed integers only. An
+    // unused guess (kNoGuess, −1 here) counts nothing.
+    std::array<std::int32_t, kGuesses> guess{};
+    for (std::size_t g = 0; g < kGuesses; ++g)
+        guess[g] = static_cast<std::int32_t>(equal.guess[g]);
+    std::uint64_t *equalOut = equal.perChunk.data();
+    std::uint64_t *belowOut = belowPerChunk.data();
+#pragma omp parallel for schedule(static) if (n >= kParallelMinElements)
+    for (std::int64_t c = 0; c < chunks; ++c) {
+        const std::uint64_t begin = static_cast<std::uint64_t>(c) * kChunk;
+        const std::uint64_t end = std::min(n, begin + kChunk);
+        std::array<std::uint64_t, kGuesses> below{};
+        std::array<std::uint64_t, kGuesses> same{};
+        for (std::uint64_t run = begin; run < end; run += kRun) {
+            const auto size = static_cast<std::size_t>(std::min<std::uint64_t>(kRun, end - run));
+            std::array<std::int32_t, kRun> bits;
+            for (std::size_t k = 0; k < size; ++k)
+                bits[k] = static_cast<std::int32_t>(bitsAt(run + k));
+            for (std::size_t g = 0; g < kGuesses; ++g) {
+                const std::int32_t value = guess[g];
+                std::uint32_t less = 0;
+                std::uint32_t equalHere = 0;
+                for (std::size_t k = 0; k < size; ++k) {
+                    less += static_cast<std::uint32_t>(bits[k] < value);
+                    equalHere += static_cast<std::uint32_t>(bits[k] == value);
+                }
+                below[g] += less;
+                same[g] += equalHere;
+            }
+        }
+        const auto slot = static_cast<std::size_t>(c) * kGuesses;
+        std::copy(below.begin(), below.end(), belowOut + slot);
+        std::copy(same.begin(), same.end(), equalOut + slot);
+    }
+    equal.below = {};
+    equal.equal = {};
+    for (std::size_t slot = 0; slot < belowPerChunk.size(); ++slot) {
+        equal.below[slot % kGuesses] += belowPerChunk[slot];
+        equal.equal[slot % kGuesses] += equal.perChunk[slot];
+    }
+}
+
+namespace rankselect_detail {
+
+// The first radix pass: per high bin (the top 16 of the 31 magnitude bits), how many
+// elements it holds and how many of them have non-zero low bits. The others all hold the
+// bin's smallest value (low bits 0), so a rank among them needs no second pass: bf16 task
+// vectors are differences of bf16 values, nearly all exact in bf16, whose low bits are 0.
+struct HighCounts {
+    std::vector<std::uint64_t> counts;
+    std::vector<std::uint64_t> lowNonZero;
+};
+
+template <typename BitsAt> HighCounts highHistogram(std::uint64_t n, BitsAt bitsAt, bool parallel)
+{
+    constexpr std::uint64_t kRun = 512; // elements whose bits are computed at once
+    // Two counters per bin: elements with low bits 0, and the others. One increment per
+    // element selects between them, without a branch.
+    const auto both =
+        histogram(n, 2 * kHighBins, parallel,
+                  [&](std::vector<std::uint32_t> &local, std::uint64_t begin, std::uint64_t end) {
+                      std::uint32_t *counts = local.data();
+                      for (std::uint64_t run = begin; run < end; run += kRun) {
+                          const auto size = static_cast<std::size_t>(std::min(kRun, end - run));
+                          // The bits first, in a loop that vectorises; the increments after.
+                          std::array<std::uint32_t, kRun> bits;
+                          for (std::size_t k = 0; k < size; ++k)
+                              bits[k] = bitsAt(run + k);
+                          for (std::size_t k = 0; k < size; ++k) {
+                              const std::uint32_t slot =
+                                  2 * (bits[k] >> kLowBits) +
+                                  static_cast<std::uint32_t>((bits[k] & (kLowBins - 1)) != 0);
+                              ++counts[slot];
+                          }
+                      }
+                  });
+    HighCounts high;
+    high.counts.resize(kHighBins);
+    high.lowNonZero.resize(kHighBins);
+    for (std::size_t b = 0; b < kHighBins; ++b) {
+        high.counts[b] = both[2 * b] + both[2 * b + 1];
+        high.lowNonZero[b] = both[2 * b + 1];
+    }
+    return high;
 }
 
 // Where each rank falls in a histogram: its bin, the elements in lower bins, and the
@@ -211,18 +360,32 @@ std::vector<RankValue> radixValuesAtRanks(std::uint64_t n, BitsAt bitsAt,
                                           std::span<const std::uint64_t> ranks)
 {
     const bool parallel = n >= kParallelMinElements;
-    const auto high =
-        histogram(n, kHighBins, parallel,
-                  [&](std::vector<std::uint32_t> &local, std::uint64_t begin, std::uint64_t end) {
-                      for (std::uint64_t i = begin; i < end; ++i)
-                          ++local[bitsAt(i) >> kLowBits];
-                  });
+    const HighCounts high = highHistogram(n, bitsAt, parallel);
 
-    // The high bin holding each rank and the count below that bin.
-    const RankBins located = locateRanks(high, ranks);
+    // The high bin holding each rank and the count below that bin. A rank among a bin's
+    // elements with low bits 0 (its smallest value) is answered now; the second pass looks
+    // into the other bins only.
+    const RankBins located = locateRanks(high.counts, ranks);
     const std::vector<std::uint32_t> &binOf = located.binOf;
     const std::vector<std::uint64_t> &belowBin = located.belowBin;
-    const std::vector<std::uint32_t> &bins = located.bins;
+    std::vector<RankValue> result(ranks.size());
+    std::vector<bool> answered(ranks.size(), false);
+    std::vector<std::uint32_t> bins;
+    for (std::size_t r = 0; r < ranks.size(); ++r) {
+        const std::uint32_t bin = binOf[r];
+        const std::uint64_t lowZero = high.counts[bin] - high.lowNonZero[bin];
+        if (ranks[r] - belowBin[r] < lowZero) {
+            result[r].bits = bin << kLowBits;
+            result[r].below = belowBin[r];
+            result[r].equal = lowZero;
+            answered[r] = true;
+        } else if (std::find(bins.begin(), bins.end(), bin) == bins.end()) {
+            bins.push_back(bin);
+        }
+    }
+    std::sort(bins.begin(), bins.end()); // the slot lookup below bisects them
+    if (bins.empty())
+        return result;
     const auto low =
         histogram(n, bins.size() * kLowBins, parallel,
                   [&](std::vector<std::uint32_t> &local, std::uint64_t begin, std::uint64_t end) {
@@ -249,8 +412,9 @@ std::vector<RankValue> radixValuesAtRanks(std::uint64_t n, BitsAt bitsAt,
                       }
                   });
 
-    std::vector<RankValue> result(ranks.size());
     for (std::size_t r = 0; r < ranks.size(); ++r) {
+        if (answered[r])
+            continue;
         const auto slot = static_cast<std::size_t>(
             std::lower_bound(bins.begin(), bins.end(), binOf[r]) - bins.begin());
         const std::uint64_t *counts = low.data() + slot * kLowBins;
@@ -271,8 +435,9 @@ std::vector<RankValue> radixValuesAtRanks(std::uint64_t n, BitsAt bitsAt,
 
 // For each rank r < n (ascending order of magnitude), the magnitude at that rank and the
 // counts below and equal to it. bitsAt(i) gives magnitudeBits() of element i; it is called
-// twice per element, from several threads for large n. Small n (< kSmallRankElements) runs
-// on the calling thread without the radix histograms; both paths return the same values.
+// once or twice per element, from several threads for large n. Small n
+// (< kSmallRankElements) runs on the calling thread without the radix histograms; both
+// paths return the same values.
 template <typename BitsAt>
 std::vector<RankValue> valuesAtRanks(std::uint64_t n, BitsAt bitsAt,
                                      std::span<const std::uint64_t> ranks)
@@ -315,18 +480,45 @@ std::uint64_t indexOfNthEqual(std::uint64_t n, BitsAt bitsAt, std::uint32_t bits
     return n;
 }
 
-// Finds the values at a few ranks with one pass in the common case: a strided sample of
-// the magnitudes brackets each rank's value in a narrow window [low, high] (five standard
-// deviations of the sample quantile either side); one pass counts the elements below each
-// window and collects the few inside it, in index order, and the answers are read off them.
-// A rank whose window misses it, a window crowded by a huge tie (e.g. zeros), or a small
-// tensor uses the two-pass radix selection above instead. Both give the exact answer, so
-// the result never depends on which path ran or on the thread count.
+// indexOfNthEqual() from the per-chunk counts of `bits` that valuesAtRanks() gathered
+// (equal.slotOf(bits) < kGuesses): scans the one chunk holding the j-th equal.
+template <typename BitsAt>
+std::uint64_t nthEqualFromCounts(std::uint64_t n, BitsAt bitsAt, const EqualCounts &equal,
+                                 std::uint32_t bits, std::uint64_t j)
+{
+    const std::size_t slot = equal.slotOf(bits);
+    const std::size_t chunks = equal.perChunk.size() / EqualCounts::kGuesses;
+    std::uint64_t seen = 0;
+    for (std::size_t c = 0; c < chunks; ++c) {
+        const std::uint64_t inChunk = equal.perChunk[c * EqualCounts::kGuesses + slot];
+        if (seen + inChunk > j) {
+            const std::uint64_t begin = static_cast<std::uint64_t>(c) * EqualCounts::kChunk;
+            const std::uint64_t end = std::min(n, begin + EqualCounts::kChunk);
+            for (std::uint64_t i = begin; i < end; ++i) {
+                if (bitsAt(i) == bits && seen++ == j)
+                    return i;
+            }
+        }
+        seen += inChunk;
+    }
+    return n;
+}
+
+// Finds the values at a few ranks with one pass in the common case. Continuous data: a
+// sample of the magnitudes brackets each rank's value in a narrow window [low, high] (five
+// standard deviations of the sample quantile either side); one pass counts the elements
+// below each window and collects the few inside it, in index order, and the answers are
+// read off them. Data with long runs of equal magnitudes (bf16 task vectors, zeros), which
+// crowd any window: a small sample shows it, and one pass of compares (countGuesses()) tests
+// the values that sample holds most often near each rank; the guess whose run holds the
+// rank is the answer, and its per-chunk counts locate the tie cut. A rank neither path
+// answers, or a small tensor, uses the radix selection above. All paths give the exact
+// answer, so the result never depends on which one ran or on the thread count.
 //
 // The candidates are bounded: at most max(kMinCandidateBudget, n / kBudgetFraction) of them
 // (8 bytes each) are kept over all windows. bf16-quantised task vectors put long runs of
-// equal magnitudes inside a window; once the budget is spent the collection stops and the
-// exact radix path answers instead, so scratch stays at a few percent of the tensor's size.
+// equal magnitudes inside a window; once the budget is spent the collection stops and
+// another path answers instead, so scratch stays at a few percent of the tensor's size.
 template <typename BitsAt> class RankFinder {
 public:
     RankFinder(std::uint64_t n, BitsAt bitsAt) : m_n(n), m_bitsAt(bitsAt) {}
@@ -337,6 +529,9 @@ public:
         m_found.clear();
         m_foundBytes = 0;
         m_peakScratch = 0;
+        m_quick.clear();
+        m_equal = EqualCounts{};
+        m_guessed = 0;
         if (ranks.size() > kMaxWindows) {
             m_windows.assign(ranks.size(), Window{});
             return valuesAtRanks(m_n, m_bitsAt, ranks);
@@ -357,13 +552,37 @@ public:
                 missed.push_back(ranks[r]);
             }
         }
-        if (!missed.empty()) {
-            const auto found = valuesAtRanks(m_n, m_bitsAt, missed);
-            std::size_t next = 0;
-            for (std::size_t r = 0; r < ranks.size(); ++r) {
-                if (!m_windows[r].valid)
-                    values[r] = found[next++];
+        if (missed.empty())
+            return values;
+        // Long runs of equal magnitudes (bf16 data) crowd the windows out: the values the
+        // quick sample holds most often near the ranks are tried first, by one pass of
+        // compares, and usually one of them is the answer. The radix path answers the rest.
+        std::vector<RankValue> found(missed.size());
+        std::vector<std::uint64_t> unknown;
+        if (m_n >= kSmallRankElements) {
+            guessValues(missed);
+            countGuesses(m_n, m_bitsAt, m_equal);
+        }
+        for (std::size_t r = 0; r < missed.size(); ++r) {
+            if (const std::optional<RankValue> guessed = m_equal.valueAt(missed[r])) {
+                found[r] = *guessed;
+                ++m_guessed;
+            } else {
+                unknown.push_back(missed[r]);
             }
+        }
+        if (!unknown.empty()) {
+            const auto radix = valuesAtRanks(m_n, m_bitsAt, unknown);
+            std::size_t next = 0;
+            for (std::size_t r = 0; r < missed.size(); ++r) {
+                if (!m_equal.valueAt(missed[r]))
+                    found[r] = radix[next++];
+            }
+        }
+        std::size_t next = 0;
+        for (std::size_t r = 0; r < ranks.size(); ++r) {
+            if (!m_windows[r].valid)
+                values[r] = found[next++];
         }
         return values;
     }
@@ -389,8 +608,13 @@ public:
             }
             return m_n;
         }
+        if (m_equal.slotOf(bits) < EqualCounts::kGuesses)
+            return nthEqualFromCounts(m_n, m_bitsAt, m_equal, bits, j);
         return indexOfNthEqual(m_n, m_bitsAt, bits, j);
     }
+
+    // How many ranks of the last at() a guessed value answered (countGuesses()).
+    std::size_t guessedRanks() const { return m_guessed; }
 
     // The most candidate scratch (bytes) the last at() held at once: the collected lists,
     // the threads' per-chunk buffers and the copy a window's selection sorts.
@@ -419,6 +643,7 @@ private:
 
     static constexpr std::uint64_t kMinWindowElements = std::uint64_t{1} << 18;
     static constexpr std::uint64_t kSamples = std::uint64_t{1} << 15;
+    static constexpr std::size_t kQuickSamples = 1024;
     static constexpr std::uint64_t kChunk = std::uint64_t{1} << 16;
     static constexpr std::size_t kMaxWindows = 2;
     // A continuous distribution puts ~2.6 % of the elements in a window (±5σ of the sample
@@ -448,12 +673,93 @@ private:
         return value;
     }
 
+    // Whether the quick sample shows the value at some rank repeated in more than 1/128 of
+    // it (~0.8 % of the elements): data with runs of equal magnitudes, as bf16 task vectors
+    // have. Then the guesses (one pass of compares that vectorises) usually answer, for less
+    // than the full sample's sort and the window's collection pass, which such runs also
+    // tend to overflow. Only decides which exact path answers, never the answer.
+    bool crowdedAtRank(std::span<const std::uint64_t> ranks)
+    {
+        const std::span<const std::uint32_t> sample = quickSample();
+        const std::uint64_t crowd = kQuickSamples / 128;
+        for (const std::uint64_t rank : ranks) {
+            const std::uint32_t value = sample[rank * kQuickSamples / m_n];
+            const auto equal = std::upper_bound(sample.begin(), sample.end(), value) -
+                               std::lower_bound(sample.begin(), sample.end(), value);
+            if (static_cast<std::uint64_t>(equal) > crowd)
+                return true;
+        }
+        return false;
+    }
+
+    // Sets m_equal's guesses of the values at the ranks (at most kMaxWindows): the values
+    // the quick sample holds most often near each rank's quantile (within three standard
+    // deviations of the sample quantile), kGuesses / ranks of them per rank. A rank at the
+    // edge of a long run of equal magnitudes often holds the value of the run next to it.
+    void guessValues(std::span<const std::uint64_t> ranks)
+    {
+        static_assert(kMaxWindows <= EqualCounts::kGuesses);
+        const std::span<const std::uint32_t> sample = quickSample();
+        const std::size_t perRank = EqualCounts::kGuesses / ranks.size();
+        std::size_t next = 0;
+        for (const std::uint64_t rank : ranks) {
+            const double q = static_cast<double>(rank) / static_cast<double>(m_n);
+            const double spread =
+                3.0 * std::sqrt(static_cast<double>(kQuickSamples) * q * (1.0 - q)) + 2.0;
+            const double centre = q * static_cast<double>(kQuickSamples);
+            const auto first = static_cast<std::size_t>(std::max(0.0, centre - spread));
+            const auto end = static_cast<std::size_t>(
+                std::min(static_cast<double>(kQuickSamples), centre + spread + 1.0));
+            // Runs of equal values in sample[first, end): (count, value), most frequent
+            // first, the smaller value first among equally frequent ones.
+            std::vector<std::pair<std::size_t, std::uint32_t>> runs;
+            for (std::size_t i = first; i < end;) {
+                std::size_t j = i;
+                while (j < end && sample[j] == sample[i])
+                    ++j;
+                runs.emplace_back(j - i, sample[i]);
+                i = j;
+            }
+            std::stable_sort(runs.begin(), runs.end(),
+                             [](const auto &a, const auto &b) { return a.first > b.first; });
+            for (std::size_t k = 0; k < std::min(perRank, runs.size()); ++k)
+                m_equal.guess[next++] = runs[k].second;
+        }
+    }
+
+    // The j-th of s sample positions (s <= n): one in each stretch [j·n/s, (j+1)·n/s), at
+    // an offset hashed from j, the same for every run. Not at the stretch's start: a stride
+    // that is a multiple of the row length would sample one column only, and a low-rank
+    // task vector's columns differ in scale (the samples then bracketed the wrong values).
+    std::uint64_t samplePosition(std::uint64_t j, std::uint64_t s) const
+    {
+        const std::uint64_t begin = j * m_n / s;
+        const std::uint64_t width = (j + 1) * m_n / s - begin;
+        const std::uint64_t hash = (j * 0x9e3779b97f4a7c15ull) >> 32;
+        return begin + hash % width;
+    }
+
+    // kQuickSamples magnitudes at samplePosition()s, sorted; taken once per at().
+    std::span<const std::uint32_t> quickSample()
+    {
+        if (m_quick.empty()) {
+            m_quick.resize(kQuickSamples);
+            for (std::uint64_t j = 0; j < kQuickSamples; ++j)
+                m_quick[j] = m_bitsAt(samplePosition(j, kQuickSamples));
+            std::sort(m_quick.begin(), m_quick.end());
+        }
+        return m_quick;
+    }
+
     void collectWindows(std::span<const std::uint64_t> ranks)
     {
-        // A strided sample: positions j·n/s, the same for every run.
+        if (crowdedAtRank(ranks)) {
+            m_windows.assign(ranks.size(), Window{});
+            return;
+        }
         std::vector<std::uint32_t> sample(kSamples);
         for (std::uint64_t j = 0; j < kSamples; ++j)
-            sample[j] = m_bitsAt(j * m_n / kSamples);
+            sample[j] = m_bitsAt(samplePosition(j, kSamples));
         std::sort(sample.begin(), sample.end());
         const std::size_t count = ranks.size();
         m_windows.assign(count, Window{});
@@ -583,6 +889,9 @@ private:
     std::vector<std::vector<Candidate>> m_found; // [chunk · windows + window]
     std::uint64_t m_foundBytes = 0;
     std::uint64_t m_peakScratch = 0;
+    std::vector<std::uint32_t> m_quick; // quickSample(); empty until taken
+    EqualCounts m_equal;                // countGuesses() of the last at(), if it ran
+    std::size_t m_guessed = 0;
 };
 
 } // namespace basin::merge

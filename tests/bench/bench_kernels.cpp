@@ -5,7 +5,8 @@
 //   bench_kernels [--elements N] [--repeat R] [--rank-scratch] [method ...]
 //
 // --rank-scratch instead measures the top-k selection (merge/rankselect.h) on a
-// bf16-quantised task vector: the candidate scratch RankFinder holds and its time.
+// bf16-quantised task vector: the candidate scratch RankFinder holds, its time and the path
+// that answered.
 //
 // Not a test: it prints figures. Targets (docs/METHODS.md): linear and task_arithmetic at
 // >= 40 % of the memcpy figure, ties / dare / breadcrumbs at >= 15 %.
@@ -109,10 +110,14 @@ int rankScratch(std::uint64_t elements)
         const std::uint64_t index =
             keptEqual == cut.equal ? elements : finder.nthEqualIndex(cut.bits, keptEqual);
         const double seconds = secondsSince(start);
-        std::printf("  density %.1f: peak candidate scratch %7.1f MiB, %6.3f s (cut bits %u, "
-                    "%llu equal, tie index %llu)\n",
+        // Which path answered: a guessed value (countGuesses()), the window, or the radix.
+        const char *path = finder.guessedRanks() > 0       ? "guess"
+                           : finder.peakScratchBytes() > 0 ? "window"
+                                                           : "radix";
+        std::printf("  density %.1f: peak candidate scratch %7.1f MiB, %6.3f s, %s (cut bits "
+                    "%u, %llu equal, tie index %llu)\n",
                     density, static_cast<double>(finder.peakScratchBytes()) / 1048576.0, seconds,
-                    cut.bits, static_cast<unsigned long long>(cut.equal),
+                    path, cut.bits, static_cast<unsigned long long>(cut.equal),
                     static_cast<unsigned long long>(index));
     }
     return 0;

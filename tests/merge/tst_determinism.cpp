@@ -5,6 +5,7 @@
 
 #include <QtTest>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <omp.h>
@@ -22,6 +23,8 @@ private slots:
     void outputOverBaseGivesSameBytes();
     void emptyTensor_data() { threadCountDoesNotMatter_data(); }
     void emptyTensor();
+    void bf16RankCutsDoNotDependOnThreads_data();
+    void bf16RankCutsDoNotDependOnThreads();
 };
 
 void TestDeterminism::threadCountDoesNotMatter_data()
@@ -91,6 +94,53 @@ void TestDeterminism::threadCountDoesNotMatter()
     QVERIFY(std::memcmp(one.out.data(), two.out.data(), n * sizeof(float)) == 0);
     for (std::size_t i = 0; i < n; i += 101)
         QVERIFY(std::isfinite(two.out[i]));
+}
+
+void TestDeterminism::bf16RankCutsDoNotDependOnThreads_data()
+{
+    QTest::addColumn<QString>("method");
+    for (const char *name : {"ties", "breadcrumbs", "breadcrumbs_ties", "sce"})
+        QTest::newRow(name) << QString::fromLatin1(name);
+}
+
+// The rank-selection methods on bf16-valued checkpoints (a few ulps of change: magnitudes
+// repeat in long runs, and the cuts are found from guessed values, not windows) give the
+// same bytes on 1 and 2 threads.
+void TestDeterminism::bf16RankCutsDoNotDependOnThreads()
+{
+    QFETCH(QString, method);
+    const auto bf16 = [](float x) {
+        const std::uint32_t u = std::bit_cast<std::uint32_t>(x);
+        return std::bit_cast<float>((u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u);
+    };
+    const std::size_t n = 300 * 1000;
+    KernelRunner r;
+    r.shape = {300, 1000};
+    r.base = randomValues(n, 1, 0.05f);
+    for (float &b : r.base)
+        b = bf16(b);
+    for (int m = 0; m < 3; ++m) {
+        auto tuned = plus(r.base, randomValues(n, 20 + static_cast<std::uint32_t>(m), 3e-4f));
+        for (float &t : tuned)
+            t = bf16(t);
+        auto &input = r.add(tuned);
+        input.params.emplace_back("weight", 0.5);
+        input.params.emplace_back("density", 0.5);
+        input.params.emplace_back("gamma", 0.01);
+    }
+    r.global.emplace_back("select_topk", 0.4);
+    omp_set_num_threads(1);
+    const KernelRun one = r.run(method.toStdString());
+    omp_set_num_threads(2);
+    const KernelRun two = r.run(method.toStdString());
+    QVERIFY2(one.status.ok(), one.status.ok() ? "" : one.status.error().message.c_str());
+    QVERIFY(two.status.ok());
+    QVERIFY(std::memcmp(one.out.data(), two.out.data(), n * sizeof(float)) == 0);
+    // Something was cut and something kept: the output is neither the base nor a plain sum.
+    std::size_t changed = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        changed += one.out[i] != r.base[i] ? 1 : 0;
+    QVERIFY(changed > n / 10 && changed < n);
 }
 
 void TestDeterminism::outputOverBaseGivesSameBytes()

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <optional>
 #include <random>
 
 using namespace basin;
@@ -161,6 +162,12 @@ private slots:
     void magnitudeRuleKeepsTopK();
     void finderScratchIsBounded_data();
     void finderScratchIsBounded();
+    void guessedMatchesReference_data();
+    void guessedMatchesReference();
+    void countGuessesMatchesReference_data();
+    void countGuessesMatchesReference();
+    void radixSkipsPureBins_data();
+    void radixSkipsPureBins();
 
 private:
     int m_threads = 1;
@@ -313,6 +320,214 @@ void TestRankSelect::finderScratchIsBounded()
             if (windowed && ranks.front() > 0 && ranks.back() < n - 1)
                 QVERIFY(finder.peakScratchBytes() > 0);
         }
+    }
+}
+
+namespace {
+
+// The flat index of the j-th element with these bits, by a plain scan; n when fewer.
+std::uint64_t scanNthEqual(const std::vector<float> &delta, std::uint32_t bits, std::uint64_t j)
+{
+    std::uint64_t seen = 0;
+    for (std::uint64_t i = 0; i < delta.size(); ++i) {
+        if (magnitudeBits(delta[i]) == bits && seen++ == j)
+            return i;
+    }
+    return delta.size();
+}
+
+// A rank picked from the sorted magnitudes: "first", "last" or "inside" the run of equal
+// values at quantile q, "after" it (the first of the next value), or a fixed rank ("top":
+// n − 1, i.e. k = 1; "second": 1, i.e. k = n − 1; "lowest": 0).
+std::uint64_t pickRank(const std::vector<float> &delta, const QString &where, double q)
+{
+    const auto n = static_cast<std::uint64_t>(delta.size());
+    if (where == QLatin1String("top"))
+        return n - 1;
+    if (where == QLatin1String("second"))
+        return 1;
+    if (where == QLatin1String("lowest"))
+        return 0;
+    std::vector<std::uint32_t> bits(n);
+    for (std::uint64_t i = 0; i < n; ++i)
+        bits[i] = magnitudeBits(delta[i]);
+    std::sort(bits.begin(), bits.end());
+    const std::uint32_t value = bits[static_cast<std::size_t>(q * static_cast<double>(n))];
+    const auto first = static_cast<std::uint64_t>(
+        std::lower_bound(bits.begin(), bits.end(), value) - bits.begin());
+    const auto end = static_cast<std::uint64_t>(std::upper_bound(bits.begin(), bits.end(), value) -
+                                                bits.begin());
+    if (where == QLatin1String("first"))
+        return first;
+    if (where == QLatin1String("last"))
+        return end - 1;
+    if (where == QLatin1String("after"))
+        return std::min(end, n - 1);
+    return first + (end - first) / 2;
+}
+
+} // namespace
+
+void TestRankSelect::guessedMatchesReference_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<qulonglong>("n");
+    QTest::addColumn<QString>("where");
+    QTest::addColumn<double>("q");
+    QTest::addColumn<bool>("guessed"); // the guessed values must answer (not the radix path)
+    // n >= 2^18 (and not a multiple of the 2^16 chunk): the windows are tried, the sample
+    // shows the crowd, and the guesses run, on both thread counts.
+    const qulonglong n = (qulonglong(1) << 18) + 12345;
+    QTest::newRow("bf16 inside a long run") << "bf16" << n << "inside" << 0.5 << true;
+    QTest::newRow("bf16 first of a run") << "bf16" << n << "first" << 0.5 << true;
+    QTest::newRow("bf16 last of a run") << "bf16" << n << "last" << 0.5 << true;
+    QTest::newRow("bf16 first after a run") << "bf16" << n << "after" << 0.5 << false;
+    QTest::newRow("bf16 first nonzero") << "bf16" << n << "after" << 0.1 << false;
+    // (Half the elements are zeros, within this n's candidate budget: the windows answer.)
+    QTest::newRow("bf16 last zero") << "bf16" << n << "last" << 0.1 << false;
+    QTest::newRow("bf16 k=1") << "bf16" << n << "top" << 0.0 << false;
+    QTest::newRow("bf16 k=n-1") << "bf16" << n << "second" << 0.0 << true;
+    QTest::newRow("all equal, middle") << "equal" << n << "inside" << 0.5 << true;
+    QTest::newRow("all equal, k=1") << "equal" << n << "top" << 0.0 << true;
+    QTest::newRow("all equal, k=n-1") << "equal" << n << "second" << 0.0 << true;
+    QTest::newRow("+0 and -0") << "zeros" << n << "inside" << 0.3 << true;
+    QTest::newRow("mostly ±0, last zero") << "sparse" << n << "last" << 0.5 << true;
+    QTest::newRow("mostly ±0, first nonzero") << "sparse" << n << "after" << 0.5 << false;
+    QTest::newRow("mostly ±0, rank 0") << "sparse" << n << "lowest" << 0.0 << true;
+}
+
+// RankFinder on data whose runs of equal magnitudes crowd out the windows: the value, the
+// counts and the tie index must be the reference's whichever path answers, on one and two
+// threads; the rows marked `guessed` check that the guessed values answered.
+void TestRankSelect::guessedMatchesReference()
+{
+    QFETCH(QString, kind);
+    QFETCH(qulonglong, n);
+    QFETCH(QString, where);
+    QFETCH(double, q);
+    QFETCH(bool, guessed);
+    const std::vector<float> delta = makeData(kind, n);
+    const Bits bits{delta.data()};
+    const std::uint64_t rank = pickRank(delta, where, q);
+    const RankValue want = bruteForce(delta, rank);
+    for (const int threads : {1, 2}) {
+        omp_set_num_threads(threads);
+        RankFinder finder(n, bits);
+        const RankValue got = finder.at(rank);
+        QVERIFY2(same(got, want), qPrintable(QStringLiteral("rank %1, %2 threads: %3, want %4")
+                                                 .arg(rank)
+                                                 .arg(threads)
+                                                 .arg(describe(got), describe(want))));
+        if (guessed)
+            QCOMPARE(finder.guessedRanks(), std::size_t(1));
+        for (const std::uint64_t j :
+             {std::uint64_t{0}, std::uint64_t{1}, want.equal / 2, want.equal - 1, want.equal}) {
+            QCOMPARE(finder.nthEqualIndex(want.bits, j), scanNthEqual(delta, want.bits, j));
+        }
+    }
+}
+
+void TestRankSelect::countGuessesMatchesReference_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<qulonglong>("n");
+    QTest::newRow("bf16, parallel") << "bf16" << (qulonglong(1) << 18) + 777;
+    QTest::newRow("bf16, one chunk and a bit") << "bf16" << qulonglong(65536 + 5);
+    QTest::newRow("continuous") << "continuous" << (qulonglong(1) << 17) + 3;
+    QTest::newRow("+0 and -0") << "zeros" << (qulonglong(1) << 17);
+}
+
+// countGuesses() against plain counting: below and equal per guess, equal per 2^16 chunk,
+// unused guesses count nothing, on one and two threads.
+void TestRankSelect::countGuessesMatchesReference()
+{
+    QFETCH(QString, kind);
+    QFETCH(qulonglong, n);
+    const std::vector<float> delta = makeData(kind, n);
+    const Bits bits{delta.data()};
+    EqualCounts counts;
+    // A value that occurs, zero, a value that does not occur, and an unused slot.
+    counts.guess = {magnitudeBits(delta[n / 2]), 0u, 0x7f7fffffu, EqualCounts::kNoGuess};
+    for (const int threads : {1, 2}) {
+        omp_set_num_threads(threads);
+        countGuesses(n, bits, counts);
+        const std::uint64_t chunks = (n + EqualCounts::kChunk - 1) / EqualCounts::kChunk;
+        QCOMPARE(counts.perChunk.size(), std::size_t(chunks * EqualCounts::kGuesses));
+        for (std::size_t g = 0; g < EqualCounts::kGuesses; ++g) {
+            std::uint64_t below = 0;
+            std::uint64_t equal = 0;
+            for (std::uint64_t c = 0; c < chunks; ++c) {
+                std::uint64_t inChunk = 0;
+                const std::uint64_t end = std::min<std::uint64_t>(n, (c + 1) * EqualCounts::kChunk);
+                for (std::uint64_t i = c * EqualCounts::kChunk; i < end; ++i) {
+                    const std::uint32_t b = magnitudeBits(delta[i]);
+                    below += counts.guess[g] != EqualCounts::kNoGuess && b < counts.guess[g];
+                    inChunk += b == counts.guess[g] ? 1 : 0;
+                }
+                QCOMPARE(counts.perChunk[c * EqualCounts::kGuesses + g], inChunk);
+                equal += inChunk;
+            }
+            QCOMPARE(counts.below[g], below);
+            QCOMPARE(counts.equal[g], equal);
+        }
+        QVERIFY(counts.equal[0] > 0);
+        QCOMPARE(counts.equal[3], std::uint64_t{0});
+        // A rank inside the first guess's run is answered by it, one outside is not.
+        const std::optional<RankValue> inside = counts.valueAt(counts.below[0]);
+        QVERIFY(inside.has_value());
+        QVERIFY(same(*inside, bruteForce(delta, counts.below[0])));
+        QCOMPARE(nthEqualFromCounts(n, bits, counts, counts.guess[0], counts.equal[0] - 1),
+                 scanNthEqual(delta, counts.guess[0], counts.equal[0] - 1));
+        QCOMPARE(nthEqualFromCounts(n, bits, counts, counts.guess[0], counts.equal[0]),
+                 std::uint64_t(n));
+    }
+}
+
+void TestRankSelect::radixSkipsPureBins_data()
+{
+    QTest::addColumn<int>("offset"); // rank − (first rank of the mixed bin)
+    // The bin holds 5000 elements of its smallest value (low bits 0) and 7 with low bits
+    // 1 … 7 above it: ranks among the 5000 need no second pass, the others do.
+    QTest::newRow("first of the bin") << 0;
+    QTest::newRow("inside the low-zero part") << 2500;
+    QTest::newRow("last with low bits 0") << 4999;
+    QTest::newRow("first with low bits set") << 5000;
+    QTest::newRow("last of the bin") << 5006;
+    QTest::newRow("first of the next bin") << 5007;
+}
+
+// The radix path's shortcut for the bin's smallest value must agree with the reference
+// wherever the rank falls in a bin that also holds other values.
+void TestRankSelect::radixSkipsPureBins()
+{
+    QFETCH(int, offset);
+    const std::uint64_t n = (std::uint64_t{1} << 17) + 99;
+    std::vector<float> delta = bf16Deltas(n, 21);
+    // Every element of the bin of 0.25 (bits 0x3e800000) and the next bin is moved away.
+    for (float &d : delta) {
+        const std::uint32_t b = magnitudeBits(d);
+        if (b >= 0x3e800000u && b < 0x3e810000u)
+            d = 0.5f;
+    }
+    for (std::uint64_t i = 0; i < 5000; ++i)
+        delta[i * 26 + 3] = i % 2 == 0 ? 0.25f : -0.25f;
+    for (std::uint32_t low = 1; low <= 7; ++low)
+        delta[low * 9001] = std::bit_cast<float>(0x3e800000u + low);
+    for (std::uint64_t i = 0; i < 100; ++i)
+        delta[i * 1000 + 500] = 0.5f; // the next bin up (no position above is reused)
+    std::uint64_t first = 0;
+    for (const float d : delta)
+        first += magnitudeBits(d) < 0x3e800000u ? 1 : 0;
+    QCOMPARE(bruteForce(delta, first).equal, std::uint64_t{5000});
+    const std::uint64_t rank = first + static_cast<std::uint64_t>(offset);
+    const RankValue want = bruteForce(delta, rank);
+    const Bits bits{delta.data()};
+    for (const int threads : {1, 2}) {
+        omp_set_num_threads(threads);
+        const std::uint64_t ranks[] = {rank};
+        const auto got = rankselect_detail::radixValuesAtRanks(n, bits, ranks);
+        QVERIFY2(same(got[0], want),
+                 qPrintable(QStringLiteral("%1, want %2").arg(describe(got[0]), describe(want))));
     }
 }
 
