@@ -360,6 +360,24 @@ void TensorKernel::TrimCounts::add(const TrimCounts &other)
     conflict += other.conflict;
 }
 
+std::vector<TensorKernel::TrimCounts> TensorKernel::zeroCountsPerThread() const
+{
+    // Every slot reset: a team of one leaves the other threads' counts untouched.
+    std::vector<TrimCounts> perThread(static_cast<std::size_t>(m_team));
+    for (TrimCounts &counts : perThread)
+        counts.reset(static_cast<int>(m_used.size()));
+    return perThread;
+}
+
+TensorKernel::TrimCounts TensorKernel::sumOf(const std::vector<TrimCounts> &parts) const
+{
+    TrimCounts sum;
+    sum.reset(static_cast<int>(m_used.size()));
+    for (const TrimCounts &part : parts)
+        sum.add(part);
+    return sum;
+}
+
 TensorKernel::TensorKernel(int fineTunes, const AnalysisOptions &options)
     : m_fineTunes(fineTunes), m_options(options)
 {
@@ -866,9 +884,7 @@ Result<TensorKernel::TrimCounts> TensorKernel::electDeferred(const RangeReader &
 {
     const int nUsed = static_cast<int>(m_used.size());
     const double zeroThreshold = m_options.zeroThreshold;
-    std::vector<TrimCounts> perThread(static_cast<std::size_t>(m_team));
-    for (TrimCounts &counts : perThread)
-        counts.reset(nUsed);
+    std::vector<TrimCounts> perThread = zeroCountsPerThread();
     const auto electSlice = [&](const TensorData &slice) {
         const std::int64_t firstChunk = static_cast<std::int64_t>(slice.first / kChunk);
         const std::int64_t chunks = chunkCount(slice.base.size());
@@ -940,11 +956,7 @@ Result<TensorKernel::TrimCounts> TensorKernel::electDeferred(const RangeReader &
             return slice.takeError();
         electSlice(*slice);
     }
-    TrimCounts sum;
-    sum.reset(nUsed);
-    for (const TrimCounts &counts : perThread)
-        sum.add(counts);
-    return sum;
+    return sumOf(perThread);
 }
 
 Result<TensorKernel::TrimCounts>
@@ -996,10 +1008,7 @@ Result<TensorKernel::TrimCounts> TensorKernel::electSweep(const RangeReader &rea
 {
     const int nUsed = static_cast<int>(m_used.size());
     const double zeroThreshold = m_options.zeroThreshold;
-    // A team of one leaves the other threads' counts empty: reset them all first.
-    std::vector<TrimCounts> perThread(static_cast<std::size_t>(m_team));
-    for (TrimCounts &counts : perThread)
-        counts.reset(nUsed);
+    std::vector<TrimCounts> perThread = zeroCountsPerThread();
     const auto electSlice = [&](const TensorData &slice) {
         const std::int64_t firstChunk = static_cast<std::int64_t>(slice.first / kChunk);
         const std::int64_t chunks = chunkCount(slice.base.size());
@@ -1045,11 +1054,7 @@ Result<TensorKernel::TrimCounts> TensorKernel::electSweep(const RangeReader &rea
         }
     };
     BASIN_TRY(forEachSlice(read, m_numel, m_options.sliceElements, electSlice));
-    TrimCounts sum;
-    sum.reset(nUsed);
-    for (const TrimCounts &counts : perThread)
-        sum.add(counts);
-    return sum;
+    return sumOf(perThread);
 }
 
 TensorSample TensorKernel::sampleOf(const TensorData &data) const

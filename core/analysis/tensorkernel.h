@@ -87,6 +87,9 @@ private:
         void add(const TrimCounts &other);
     };
 
+    // One zeroed TrimCounts per thread slot, and the sum of such parts (any order).
+    std::vector<TrimCounts> zeroCountsPerThread() const;
+    TrimCounts sumOf(const std::vector<TrimCounts> &parts) const;
     void foldHistograms(StatsBlock &out);
     // Trimmed TIES once the histograms are complete: from the band when it holds every
     // model's cut, else by sweepTrimmed().
