@@ -453,8 +453,8 @@ void TensorKernel::sweep(const TensorData &data)
     // Chunks of this slice; c below counts from the tensor's first chunk.
     const std::int64_t firstChunk = static_cast<std::int64_t>(data.first / kChunk);
     const std::int64_t chunks = chunkCount(data.base.size());
-    const std::uint64_t numel = data.first + data.base.size(); // the slice's end
-    m_swept = numel;
+    const std::uint64_t sliceEnd = data.first + data.base.size();
+    m_swept = sliceEnd;
     const std::vector<int> &used = m_used;
     const TrimBand &band = m_band;
     const int nUsed = static_cast<int>(used.size());
@@ -478,7 +478,7 @@ void TensorKernel::sweep(const TensorData &data)
                                         scratch.conflict.data()};
 #pragma omp for schedule(dynamic, 1)
         for (std::int64_t c = firstChunk; c < firstChunk + chunks; ++c) {
-            const auto [lo, n] = chunkRange(c, numel);
+            const auto [lo, n] = chunkRange(c, sliceEnd);
             StatsBlock &part = partials[static_cast<std::size_t>(c - firstChunk)];
             const float *base = data.base.data() + (lo - data.first);
             std::uint8_t *deferred = scratch.deferred.data();
