@@ -511,16 +511,29 @@ Result<std::span<const std::byte>> tensorBytes(const Checkpoint::Impl &impl,
     return bytes;
 }
 
+// The file holding a tensor's data, for messages (the checkpoint's path if none does).
+std::string fileOf(const Checkpoint::Impl &impl, const TensorInfo &tensor)
+{
+    return tensor.fileIndex >= 0 && static_cast<std::size_t>(tensor.fileIndex) < impl.files.size()
+               ? impl.files[static_cast<std::size_t>(tensor.fileIndex)].string()
+               : impl.path.string();
+}
+
+Error unsupportedDtype(const std::string &file, const TensorInfo &tensor)
+{
+    return makeError(ErrorCode::UnsupportedDtype,
+                     file + ": tensor " + quotedName(tensor.name) + " has dtype " +
+                         std::string(dtypeName(tensor.dtype)) +
+                         ", which Basin cannot merge (it reads F32, F16, BF16, F8_E4M3, "
+                         "F8_E5M2, F64)");
+}
+
 } // namespace
 
 Result<void> Checkpoint::readF32(const TensorInfo &tensor, std::span<float> out) const
 {
     if (out.size() != tensor.numel) {
-        const std::string file =
-            tensor.fileIndex >= 0 &&
-                    static_cast<std::size_t>(tensor.fileIndex) < m_impl->files.size()
-                ? m_impl->files[static_cast<std::size_t>(tensor.fileIndex)].string()
-                : m_impl->path.string();
+        const std::string file = fileOf(*m_impl, tensor);
         return makeError(ErrorCode::InvalidArgument, file + ": tensor " + quotedName(tensor.name) +
                                                          " has " + std::to_string(tensor.numel) +
                                                          " elements, buffer holds " +
@@ -532,16 +545,9 @@ Result<void> Checkpoint::readF32(const TensorInfo &tensor, std::span<float> out)
 Result<void> Checkpoint::readF32(const TensorInfo &tensor, std::uint64_t firstElement,
                                  std::span<float> out) const
 {
-    const std::string file =
-        tensor.fileIndex >= 0 && static_cast<std::size_t>(tensor.fileIndex) < m_impl->files.size()
-            ? m_impl->files[static_cast<std::size_t>(tensor.fileIndex)].string()
-            : m_impl->path.string();
+    const std::string file = fileOf(*m_impl, tensor);
     if (!dtypeDecodable(tensor.dtype))
-        return makeError(ErrorCode::UnsupportedDtype,
-                         file + ": tensor " + quotedName(tensor.name) + " has dtype " +
-                             std::string(dtypeName(tensor.dtype)) +
-                             ", which Basin cannot merge (it reads F32, F16, BF16, F8_E4M3, "
-                             "F8_E5M2, F64)");
+        return unsupportedDtype(file, tensor);
     if (firstElement > tensor.numel || out.size() > tensor.numel - firstElement)
         return makeError(ErrorCode::InvalidArgument,
                          file + ": tensor " + quotedName(tensor.name) + " has " +
@@ -563,17 +569,18 @@ Result<void> Checkpoint::readF32(const TensorInfo &tensor, std::uint64_t firstEl
 Result<void> Checkpoint::gatherF32(const TensorInfo &tensor, std::span<const std::uint64_t> indices,
                                    std::span<float> out) const
 {
+    const std::string file = fileOf(*m_impl, tensor);
     if (indices.size() != out.size())
-        return makeError(ErrorCode::InvalidArgument, "tensor " + quotedName(tensor.name) + ": " +
-                                                         std::to_string(indices.size()) +
+        return makeError(ErrorCode::InvalidArgument, file + ": tensor " + quotedName(tensor.name) +
+                                                         ": " + std::to_string(indices.size()) +
                                                          " indices but room for " +
                                                          std::to_string(out.size()) + " values");
     if (!dtypeDecodable(tensor.dtype))
-        return readF32(tensor, 0, std::span<float>()); // the same UnsupportedDtype message
+        return unsupportedDtype(file, tensor);
     for (const std::uint64_t index : indices) {
         if (index >= tensor.numel)
             return makeError(ErrorCode::InvalidArgument,
-                             "tensor " + quotedName(tensor.name) + " has " +
+                             file + ": tensor " + quotedName(tensor.name) + " has " +
                                  std::to_string(tensor.numel) + " elements; index " +
                                  std::to_string(index) + " is outside it");
     }
